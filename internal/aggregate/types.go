@@ -1,0 +1,157 @@
+// Package aggregate turns one chatbot widget session into the values of one
+// ESM chat-session card, following SPEC §5.
+//
+// It owns the domain types the rest of syncworker speaks in. It does no I/O
+// and reads no clock: the caller passes the time, the tenant time zone and the
+// limits in Options. The JSON tags follow the chat platform's wire format
+// (SPEC §4.1), which is also the format of the transcripts under testdata/.
+package aggregate
+
+import (
+	"strings"
+	"time"
+)
+
+// Status is the state of a widget session on the chat platform.
+type Status string
+
+// Session statuses. Any status other than StatusEnded is treated as active.
+const (
+	StatusActive Status = "active"
+	StatusEnded  Status = "ended"
+)
+
+// SenderType says who wrote a message.
+type SenderType string
+
+// Sender types of SPEC §4.1. Other values may arrive; they are counted and
+// shown as system messages.
+const (
+	SenderVisitor SenderType = "visitor"
+	SenderAgent   SenderType = "agent"
+	SenderBot     SenderType = "bot"
+	SenderSystem  SenderType = "system"
+)
+
+// Known reports whether t is one of the four sender types of SPEC §4.1.
+func (t SenderType) Known() bool {
+	switch t {
+	case SenderVisitor, SenderAgent, SenderBot, SenderSystem:
+		return true
+	}
+	return false
+}
+
+// Session is one chatbot widget session: the unit that maps to one card.
+// A zero time means the platform sent null or nothing.
+type Session struct {
+	ID        string     `json:"id"`
+	Status    Status     `json:"status"`
+	StartedAt time.Time  `json:"started_at"`
+	EndedAt   time.Time  `json:"ended_at,omitzero"`
+	UpdatedAt time.Time  `json:"updated_at,omitzero"`
+	Customer  Customer   `json:"customer"`
+	LiveChats []LiveChat `json:"live_chats"`
+}
+
+// Ended reports whether the platform says the session is over.
+func (s *Session) Ended() bool { return s.Status == StatusEnded }
+
+// Customer is the end user of a widget session.
+type Customer struct {
+	ID    string `json:"id,omitempty"`
+	Name  string `json:"name,omitempty"`
+	Email string `json:"email,omitempty"`
+}
+
+// LiveChat is one hand-off from the bot to human agents inside a session.
+// ConnectedAt is zero when the chat was requested but never established.
+type LiveChat struct {
+	ID          string    `json:"id"`
+	RequestedAt time.Time `json:"requested_at,omitzero"`
+	ConnectedAt time.Time `json:"connected_at,omitzero"`
+	EndedAt     time.Time `json:"ended_at,omitzero"`
+	Agents      []Agent   `json:"agents"`
+}
+
+// Agent is one stint of a support person in a live chat. The same person
+// appears twice when they leave and rejoin.
+type Agent struct {
+	ID       string    `json:"id,omitempty"`
+	Name     string    `json:"name,omitempty"`
+	Email    string    `json:"email,omitempty"`
+	JoinedAt time.Time `json:"joined_at,omitzero"`
+	LeftAt   time.Time `json:"left_at,omitzero"`
+}
+
+// Message is one entry of a session's transcript. Seq starts at 1 and
+// strictly increases within a session.
+type Message struct {
+	Seq        int64     `json:"seq"`
+	ID         string    `json:"id,omitempty"`
+	SentAt     time.Time `json:"sent_at"`
+	Sender     Sender    `json:"sender"`
+	LiveChatID string    `json:"live_chat_id,omitempty"`
+	Text       string    `json:"text"`
+}
+
+// Sender is the author of a message.
+type Sender struct {
+	Type  SenderType `json:"type"`
+	ID    string     `json:"id,omitempty"`
+	Name  string     `json:"name,omitempty"`
+	Email string     `json:"email,omitempty"`
+}
+
+// Identity is a person as the chat platform knows them. The sync engine
+// turns identities into ESM Person references by Email.
+type Identity struct {
+	Name  string `json:"name,omitempty"`
+	Email string `json:"email,omitempty"`
+}
+
+// Key is the identity's case-insensitive email, the key ESM Person cards are
+// matched by. It is empty when the identity has no email.
+func (id Identity) Key() string { return NormalizeEmail(id.Email) }
+
+// NormalizeEmail returns the form in which two emails compare equal:
+// trimmed and lower-cased.
+func NormalizeEmail(email string) string {
+	return strings.ToLower(strings.TrimSpace(email))
+}
+
+// Card holds the values the worker writes onto one chat-session card.
+// A nil pointer is "no value", which is different from a zero value:
+// a first-reply wait of 0 s is not the same card as "no reply yet".
+type Card struct {
+	SessionID     string     `json:"session_id"`
+	ChatLog       string     `json:"chat_log"`
+	MessageCount  int        `json:"message_count"`
+	Customer      *Identity  `json:"customer"`
+	Members       []Identity `json:"members"`
+	SupportPerson *Identity  `json:"support_person"`
+	StartTime     time.Time  `json:"start_time"`
+	EndTime       *time.Time `json:"end_time"`
+	// FirstReplyWait is in whole seconds.
+	FirstReplyWait *int64 `json:"first_reply_wait"`
+	Active         bool   `json:"active"`
+	// Expired is set when the session is closed because it outlived
+	// Options.MaxActiveAge rather than because the platform ended it.
+	Expired bool `json:"expired,omitempty"`
+	// UnknownSenders counts messages whose sender type is not one of the
+	// four known ones; they are shown as system messages.
+	UnknownSenders int `json:"unknown_senders,omitempty"`
+}
+
+// Options are the inputs to Aggregate that do not come from the transcript.
+type Options struct {
+	// Now is the time the aggregation is done at; it decides expiry.
+	Now time.Time
+	// Location is the tenant time zone for chat-log timestamps; nil is UTC.
+	Location *time.Location
+	// MaxActiveAge closes a session still active this long after it
+	// started; 0 never closes one.
+	MaxActiveAge time.Duration
+	// ChatLogMaxChars caps the chat log in characters; 0 is unlimited.
+	ChatLogMaxChars int
+}
