@@ -1,0 +1,58 @@
+package httpclient
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// BodyTooLargeError is a response body over the configured cap.
+type BodyTooLargeError struct {
+	Limit int64
+}
+
+func (e *BodyTooLargeError) Error() string {
+	return fmt.Sprintf("response body larger than %d bytes", e.Limit)
+}
+
+// ReadLimited reads r to the end, failing with a *BodyTooLargeError as soon
+// as more than limit bytes arrive, or at once when the announced length
+// (-1 when unknown) is already over it.
+func ReadLimited(r io.Reader, length, limit int64) ([]byte, error) {
+	if length > limit {
+		return nil, &BodyTooLargeError{Limit: limit}
+	}
+	b, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("read body: %w", err)
+	}
+	if int64(len(b)) > limit {
+		return nil, &BodyTooLargeError{Limit: limit}
+	}
+	return b, nil
+}
+
+// RetryAfter parses a Retry-After header, in seconds or as an HTTP date
+// relative to now. It reports false when there is none or it is unreadable.
+func RetryAfter(h http.Header, now time.Time) (time.Duration, bool) {
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0, false
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs < 0 {
+			return 0, false
+		}
+		if secs > int64(365*24*time.Hour/time.Second) {
+			secs = int64(365 * 24 * time.Hour / time.Second)
+		}
+		return time.Duration(secs) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0), true
+	}
+	return 0, false
+}
