@@ -1,0 +1,234 @@
+package state
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/syncworker/syncworker/internal/aggregate"
+)
+
+// Session is the worker's record of one tracked chat session.
+type Session struct {
+	ID     string
+	CardID string
+	// LastSeq is the seq of the last message stored; the next pass asks
+	// for messages after it.
+	LastSeq int64
+	// Written maps each attribute code to a hash of the values last
+	// written to it and confirmed by ESM.
+	Written map[string]string
+	// UpdatedAt is the platform's updated_at of the session when its card
+	// was last written.
+	UpdatedAt time.Time
+	// Done is set once the inactive value is written.
+	Done        bool
+	Failures    int
+	NextAttempt time.Time
+	LastError   string
+	FirstSeen   time.Time
+	WrittenAt   time.Time
+}
+
+const sessionColumns = `session_id, card_id, last_seq, written, updated_at, done,
+	failures, next_attempt_at, last_error, first_seen_at, written_at`
+
+func scanSession(row interface{ Scan(...any) error }) (Session, error) {
+	var (
+		s                                   Session
+		written                             string
+		updated, next, firstSeen, writtenAt int64
+	)
+	err := row.Scan(&s.ID, &s.CardID, &s.LastSeq, &written, &updated, &s.Done,
+		&s.Failures, &next, &s.LastError, &firstSeen, &writtenAt)
+	if err != nil {
+		return Session{}, err
+	}
+	if err := json.Unmarshal([]byte(written), &s.Written); err != nil {
+		return Session{}, fmt.Errorf("session %s: written values: %w", s.ID, err)
+	}
+	s.UpdatedAt, s.NextAttempt = fromUnixNano(updated), fromUnixNano(next)
+	s.FirstSeen, s.WrittenAt = fromUnixNano(firstSeen), fromUnixNano(writtenAt)
+	return s, nil
+}
+
+// Session returns the record of session id; ok is false when it is not
+// tracked.
+func (s *Store) Session(ctx context.Context, id string) (sess Session, ok bool, err error) {
+	row := s.db.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE session_id = ?`, id)
+	sess, err = scanSession(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Session{}, false, nil
+	}
+	if err != nil {
+		return Session{}, false, describe(err)
+	}
+	return sess, true, nil
+}
+
+// Sessions calls fn for every tracked session, ordered by id.
+func (s *Store) Sessions(ctx context.Context, fn func(Session) error) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions ORDER BY session_id`)
+	if err != nil {
+		return describe(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		sess, err := scanSession(rows)
+		if err != nil {
+			return err
+		}
+		if err := fn(sess); err != nil {
+			return err
+		}
+	}
+	return describe(rows.Err())
+}
+
+// Track starts tracking session id on card cardID, or updates the card id
+// of a session already tracked. It never resets a cursor.
+func (s *Store) Track(ctx context.Context, id, cardID string) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (session_id, card_id, first_seen_at) VALUES (?, ?, ?)
+			ON CONFLICT (session_id) DO UPDATE SET card_id = excluded.card_id`, id, cardID, unixNano(s.now()))
+		return err
+	})
+}
+
+// Messages returns the stored messages of session id in seq order.
+func (s *Store) Messages(ctx context.Context, id string) ([]aggregate.Message, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT body FROM messages WHERE session_id = ? ORDER BY seq`, id)
+	if err != nil {
+		return nil, describe(err)
+	}
+	defer rows.Close()
+	var out []aggregate.Message
+	for rows.Next() {
+		var body []byte
+		if err := rows.Scan(&body); err != nil {
+			return nil, err
+		}
+		var m aggregate.Message
+		if err := json.Unmarshal(body, &m); err != nil {
+			return nil, fmt.Errorf("session %s: stored message: %w", id, err)
+		}
+		out = append(out, m)
+	}
+	return out, describe(rows.Err())
+}
+
+// Commit is what a pass learned about one session once ESM confirmed its
+// write (or once it found there was nothing to write).
+type Commit struct {
+	ID string
+	// NewMessages are appended to the stored transcript; LastSeq becomes
+	// the highest seq among them.
+	NewMessages []aggregate.Message
+	// Written replaces the hashes of the attributes it names.
+	Written   map[string]string
+	UpdatedAt time.Time
+	// Done marks the inactive value as written: the stored transcript is
+	// dropped and the session is never polled again.
+	Done bool
+}
+
+// Commit records c in one transaction: the new messages, the cursor, the
+// written values, and a cleared failure count.
+func (s *Store) Commit(ctx context.Context, c Commit) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		var written string
+		err := tx.QueryRowContext(ctx, `SELECT written FROM sessions WHERE session_id = ?`, c.ID).Scan(&written)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("commit session %s: not tracked", c.ID)
+		}
+		if err != nil {
+			return err
+		}
+		merged := map[string]string{}
+		if err := json.Unmarshal([]byte(written), &merged); err != nil {
+			return fmt.Errorf("session %s: written values: %w", c.ID, err)
+		}
+		for k, v := range c.Written {
+			merged[k] = v
+		}
+		mergedJSON, _ := json.Marshal(merged)
+		lastSeq, err := insertMessages(ctx, tx, c.ID, c.NewMessages)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE sessions SET last_seq = max(last_seq, ?), written = ?,
+			updated_at = ?, done = ?, failures = 0, next_attempt_at = 0, last_error = '', written_at = ?
+			WHERE session_id = ?`,
+			lastSeq, string(mergedJSON), unixNano(c.UpdatedAt), c.Done, unixNano(s.now()), c.ID)
+		if err != nil {
+			return err
+		}
+		if c.Done {
+			_, err = tx.ExecContext(ctx, `DELETE FROM messages WHERE session_id = ?`, c.ID)
+		}
+		return err
+	})
+}
+
+func insertMessages(ctx context.Context, tx *sql.Tx, id string, msgs []aggregate.Message) (int64, error) {
+	if len(msgs) == 0 {
+		return 0, nil
+	}
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO messages (session_id, seq, body) VALUES (?, ?, ?)
+		ON CONFLICT DO NOTHING`)
+	if err != nil {
+		return 0, err
+	}
+	defer stmt.Close()
+	var last int64
+	for _, m := range msgs {
+		body, err := json.Marshal(m)
+		if err != nil {
+			return 0, err
+		}
+		if _, err := stmt.ExecContext(ctx, id, m.Seq, body); err != nil {
+			return 0, err
+		}
+		last = max(last, m.Seq)
+	}
+	return last, nil
+}
+
+// RecordFailure notes that a pass failed on session id: its failure count
+// grows, and it is not tried again before next. It returns the new count.
+func (s *Store) RecordFailure(ctx context.Context, id, msg string, next time.Time) (int, error) {
+	var failures int
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `UPDATE sessions SET failures = failures + 1, next_attempt_at = ?, last_error = ?
+			WHERE session_id = ? RETURNING failures`, unixNano(next), msg, id).Scan(&failures)
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("record failure of session %s: not tracked", id)
+	}
+	return failures, err
+}
+
+// Drop stops tracking session id and forgets its transcript.
+func (s *Store) Drop(ctx context.Context, id string) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE session_id = ?`, id)
+		return err
+	})
+}
+
+// Counts summarises the tracked sessions for status output.
+type Counts struct {
+	Tracked, Active, Ended, Failing int
+}
+
+// Counts counts tracked sessions: active ones still polled, ended ones
+// (inactive written) and failing ones (a non-zero failure count).
+func (s *Store) Counts(ctx context.Context) (Counts, error) {
+	var c Counts
+	err := s.db.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(done = 0), 0), coalesce(sum(done = 1), 0),
+		coalesce(sum(failures > 0), 0) FROM sessions`).Scan(&c.Tracked, &c.Active, &c.Ended, &c.Failing)
+	return c, describe(err)
+}

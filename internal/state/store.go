@@ -1,0 +1,194 @@
+// Package state keeps syncworker's progress in a SQLite file: each tracked
+// session's cursor and last written values, the people cache, and the run
+// history. One process at a time may hold a state file.
+package state
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/mattn/go-sqlite3"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// ErrLocked is returned by Open when another process holds the state file.
+var ErrLocked = errors.New("state file is in use by another syncworker process")
+
+// Store is an open state file. Its methods are safe for concurrent use;
+// each one is a single transaction.
+type Store struct {
+	db   *sql.DB
+	lock *os.File
+	path string
+	now  func() time.Time
+}
+
+// Open opens the state file at path, creating it and its parent directories
+// when missing, takes the process lock, and migrates the schema. It writes
+// once before returning, so a file that cannot be written fails here,
+// before any API is contacted.
+func Open(path string) (*Store, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("state %s: %w", path, err)
+	}
+	lock, err := acquireLock(path)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{lock: lock, path: path, now: time.Now}
+	if err := s.open(); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("state %s: %w", path, err)
+	}
+	return s, nil
+}
+
+func (s *Store) open() error {
+	dsn := s.path + "?_journal_mode=WAL&_busy_timeout=10000&_foreign_keys=on&_txlock=immediate&_synchronous=NORMAL"
+	db, err := sql.Open("sqlite3", dsn)
+	if err != nil {
+		return err
+	}
+	s.db = db
+	db.SetMaxOpenConns(4)
+	if err := s.migrate(); err != nil {
+		return describe(err)
+	}
+	_, err = db.Exec(`INSERT INTO meta (key, value) VALUES ('opened_at', ?)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, s.now().UTC().Format(time.RFC3339))
+	return describe(err)
+}
+
+// describe turns SQLite's terse errors about the file itself into ones an
+// operator can act on.
+func describe(err error) error {
+	var se sqlite3.Error
+	if !errors.As(err, &se) {
+		return err
+	}
+	switch se.Code {
+	case sqlite3.ErrNotADB, sqlite3.ErrCorrupt:
+		return fmt.Errorf("not a syncworker state database (or damaged): %w", err)
+	case sqlite3.ErrFull:
+		return fmt.Errorf("disk full: %w", err)
+	case sqlite3.ErrReadonly, sqlite3.ErrCantOpen, sqlite3.ErrPerm:
+		return fmt.Errorf("cannot write the state file: %w", err)
+	}
+	return err
+}
+
+// acquireLock takes an exclusive lock on path+".lock". The kernel releases
+// it when the process dies, however it dies.
+func acquireLock(path string) (*os.File, error) {
+	f, err := os.OpenFile(path+".lock", os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("state %s: lock: %w", path, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("%w: %s", ErrLocked, path)
+		}
+		return nil, fmt.Errorf("state %s: lock: %w", path, err)
+	}
+	return f, nil
+}
+
+// Path is the state file's path.
+func (s *Store) Path() string { return s.path }
+
+// SetClock replaces the clock that stamps rows; tests use it.
+func (s *Store) SetClock(now func() time.Time) { s.now = now }
+
+// Close closes the database, then releases the lock.
+func (s *Store) Close() error {
+	var err error
+	if s.db != nil {
+		err = s.db.Close()
+	}
+	if s.lock != nil {
+		s.lock.Close()
+	}
+	return err
+}
+
+// migrate applies the embedded migrations newer than the file's
+// user_version, each in its own transaction, and refuses a file written by
+// a newer syncworker.
+func (s *Store) migrate() error {
+	names, err := fs.Glob(migrationFS, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	var version int
+	if err := s.db.QueryRow(`PRAGMA user_version`).Scan(&version); err != nil {
+		return err
+	}
+	if version > len(names) {
+		return fmt.Errorf("schema version %d is newer than this syncworker knows (%d): upgrade syncworker", version, len(names))
+	}
+	for i := version; i < len(names); i++ {
+		body, err := migrationFS.ReadFile(names[i])
+		if err != nil {
+			return err
+		}
+		if err := s.tx(context.Background(), func(tx *sql.Tx) error {
+			if _, err := tx.Exec(string(body)); err != nil {
+				return fmt.Errorf("migration %s: %w", strings.TrimPrefix(names[i], "migrations/"), err)
+			}
+			_, err := tx.Exec(fmt.Sprintf(`PRAGMA user_version = %d`, i+1))
+			return err
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// tx runs fn in one immediate transaction.
+func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return describe(err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return describe(err)
+	}
+	return describe(tx.Commit())
+}
+
+// IntegrityCheck runs SQLite's integrity check and returns its verdict,
+// "ok" when the file is sound.
+func (s *Store) IntegrityCheck(ctx context.Context) (string, error) {
+	var res string
+	err := s.db.QueryRowContext(ctx, `PRAGMA integrity_check`).Scan(&res)
+	return res, err
+}
+
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromUnixNano(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}

@@ -1,0 +1,271 @@
+package state
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/syncworker/syncworker/internal/aggregate"
+)
+
+var ctx = context.Background()
+
+func open(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(filepath.Join(t.TempDir(), "nested", "dir", "acme.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func msgs(seqs ...int64) []aggregate.Message {
+	var out []aggregate.Message
+	for _, n := range seqs {
+		out = append(out, aggregate.Message{Seq: n, SentAt: time.Unix(n, 0).UTC(), Text: "m",
+			Sender: aggregate.Sender{Type: aggregate.SenderVisitor, Name: "Maija"}})
+	}
+	return out
+}
+
+func TestOpen_CreatesAndMigrates(t *testing.T) {
+	s := open(t)
+	var version int
+	if err := s.db.QueryRow(`PRAGMA user_version`).Scan(&version); err != nil || version != 1 {
+		t.Fatalf("user_version = %d, %v; want 1", version, err)
+	}
+	var mode string
+	s.db.QueryRow(`PRAGMA journal_mode`).Scan(&mode)
+	if mode != "wal" {
+		t.Errorf("journal_mode = %q, want wal", mode)
+	}
+	if res, err := s.IntegrityCheck(ctx); err != nil || res != "ok" {
+		t.Errorf("integrity_check = %q, %v", res, err)
+	}
+}
+
+func TestOpen_SecondProcessIsLockedOut(t *testing.T) {
+	s := open(t)
+	_, err := Open(s.Path())
+	if !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), s.Path()) {
+		t.Fatalf("second Open: %v, want ErrLocked naming %s", err, s.Path())
+	}
+	s.Close()
+	s2, err := Open(s.Path())
+	if err != nil {
+		t.Fatalf("Open after Close: %v", err)
+	}
+	s2.Close()
+}
+
+func TestOpen_NotSQLite(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "acme.db")
+	os.WriteFile(path, []byte(strings.Repeat("this is not a database\n", 100)), 0o600)
+	_, err := Open(path)
+	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "not a syncworker state database") {
+		t.Fatalf("err = %v, want a clear error naming %s", err, path)
+	}
+}
+
+func TestOpen_NewerSchemaRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "acme.db")
+	db, err := sql.Open("sqlite3", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Exec(`PRAGMA user_version = 99`)
+	db.Close()
+	_, err = Open(path)
+	if err == nil || !strings.Contains(err.Error(), "newer") {
+		t.Fatalf("err = %v, want refusal of a newer schema", err)
+	}
+}
+
+func TestOpen_ParentIsAFile(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "file"), nil, 0o600)
+	path := filepath.Join(dir, "file", "acme.db")
+	if _, err := Open(path); err == nil || !strings.Contains(err.Error(), path) {
+		t.Fatalf("err = %v, want an error naming %s", err, path)
+	}
+}
+
+func TestStore_TrackAndCommit(t *testing.T) {
+	s := open(t)
+	if _, ok, err := s.Session(ctx, "ws-1"); ok || err != nil {
+		t.Fatalf("untracked session: ok=%v err=%v", ok, err)
+	}
+	if err := s.Track(ctx, "ws-1", "100"); err != nil {
+		t.Fatal(err)
+	}
+	upd := time.Date(2024, 6, 3, 9, 7, 0, 123, time.UTC)
+	err := s.Commit(ctx, Commit{ID: "ws-1", NewMessages: msgs(1, 2, 3), UpdatedAt: upd,
+		Written: map[string]string{"chat_log": "h1", "message_count": "h2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Commit(ctx, Commit{ID: "ws-1", NewMessages: msgs(4), Written: map[string]string{"chat_log": "h3"}, UpdatedAt: upd})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Tracking again (a card seen again in discovery) keeps the cursor.
+	if err := s.Track(ctx, "ws-1", "100"); err != nil {
+		t.Fatal(err)
+	}
+	got, ok, err := s.Session(ctx, "ws-1")
+	if !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	if got.LastSeq != 4 || got.CardID != "100" || !got.UpdatedAt.Equal(upd) || got.Done {
+		t.Errorf("session = %+v", got)
+	}
+	if want := map[string]string{"chat_log": "h3", "message_count": "h2"}; !reflect.DeepEqual(got.Written, want) {
+		t.Errorf("Written = %v, want %v", got.Written, want)
+	}
+	stored, err := s.Messages(ctx, "ws-1")
+	if err != nil || len(stored) != 4 || stored[3].Seq != 4 || stored[0].Sender.Name != "Maija" {
+		t.Fatalf("Messages = %+v, %v", stored, err)
+	}
+	// A re-done commit after a crash (same messages again) is harmless.
+	if err := s.Commit(ctx, Commit{ID: "ws-1", NewMessages: msgs(3, 4)}); err != nil {
+		t.Fatal(err)
+	}
+	if stored, _ := s.Messages(ctx, "ws-1"); len(stored) != 4 {
+		t.Errorf("%d messages after a repeated commit, want 4", len(stored))
+	}
+}
+
+func TestStore_CommitDoneDropsTranscript(t *testing.T) {
+	s := open(t)
+	s.Track(ctx, "ws-1", "100")
+	if err := s.Commit(ctx, Commit{ID: "ws-1", NewMessages: msgs(1, 2), Done: true}); err != nil {
+		t.Fatal(err)
+	}
+	got, _, _ := s.Session(ctx, "ws-1")
+	stored, _ := s.Messages(ctx, "ws-1")
+	if !got.Done || got.LastSeq != 2 || len(stored) != 0 {
+		t.Errorf("done=%v last_seq=%d messages=%d; want true, 2, 0", got.Done, got.LastSeq, len(stored))
+	}
+}
+
+func TestStore_CommitUntracked(t *testing.T) {
+	s := open(t)
+	if err := s.Commit(ctx, Commit{ID: "ws-404"}); err == nil {
+		t.Fatal("commit of an untracked session succeeded")
+	}
+}
+
+func TestStore_FailuresAndCounts(t *testing.T) {
+	s := open(t)
+	for _, id := range []string{"a", "b", "c"} {
+		s.Track(ctx, id, "card-"+id)
+	}
+	next := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
+	for want := 1; want <= 2; want++ {
+		n, err := s.RecordFailure(ctx, "a", "fetch session a: session not found", next)
+		if err != nil || n != want {
+			t.Fatalf("RecordFailure = %d, %v; want %d", n, err, want)
+		}
+	}
+	got, _, _ := s.Session(ctx, "a")
+	if got.Failures != 2 || !got.NextAttempt.Equal(next) || got.LastError != "fetch session a: session not found" {
+		t.Errorf("session a = %+v", got)
+	}
+	s.Commit(ctx, Commit{ID: "b", Done: true})
+	c, err := s.Counts(ctx)
+	if err != nil || c != (Counts{Tracked: 3, Active: 2, Ended: 1, Failing: 1}) {
+		t.Errorf("Counts = %+v, %v", c, err)
+	}
+	// A successful commit clears the failure.
+	s.Commit(ctx, Commit{ID: "a"})
+	if got, _, _ := s.Session(ctx, "a"); got.Failures != 0 || got.LastError != "" || !got.NextAttempt.IsZero() {
+		t.Errorf("after commit: %+v", got)
+	}
+	if _, err := s.RecordFailure(ctx, "zzz", "x", next); err == nil {
+		t.Error("RecordFailure of an untracked session succeeded")
+	}
+}
+
+func TestStore_Drop(t *testing.T) {
+	s := open(t)
+	s.Track(ctx, "ws-1", "100")
+	s.Commit(ctx, Commit{ID: "ws-1", NewMessages: msgs(1, 2)})
+	if err := s.Drop(ctx, "ws-1"); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	s.db.QueryRow(`SELECT count(*) FROM messages`).Scan(&n)
+	if _, ok, _ := s.Session(ctx, "ws-1"); ok || n != 0 {
+		t.Errorf("after Drop: tracked=%v, %d messages left", ok, n)
+	}
+}
+
+func TestStore_People(t *testing.T) {
+	s := open(t)
+	now := time.Date(2024, 6, 3, 9, 0, 0, 0, time.UTC)
+	s.SetClock(func() time.Time { return now })
+	if _, ok, _ := s.Person(ctx, "ann@example.com"); ok {
+		t.Fatal("unknown person found")
+	}
+	s.PutPerson(ctx, "ann@example.com", "7")
+	s.PutPerson(ctx, "ghost@example.com", "")
+	p, ok, err := s.Person(ctx, "ann@example.com")
+	if !ok || err != nil || p.CardID != "7" || !p.CheckedAt.Equal(now) {
+		t.Errorf("Person = %+v, %v, %v", p, ok, err)
+	}
+	if p, ok, _ := s.Person(ctx, "ghost@example.com"); !ok || p.CardID != "" {
+		t.Errorf("unresolved person = %+v, %v", p, ok)
+	}
+	s.ForgetPerson(ctx, "ann@example.com")
+	if _, ok, _ := s.Person(ctx, "ann@example.com"); ok {
+		t.Error("forgotten person still cached")
+	}
+}
+
+func TestStore_RunsAndMeta(t *testing.T) {
+	s := open(t)
+	id, err := s.StartRun(ctx, "once")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.FinishRun(ctx, Run{ID: id, Sessions: 12, Written: 4, Unchanged: 7, Ended: 2, Failed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	runs, err := s.Runs(ctx, 10)
+	if err != nil || len(runs) != 1 || runs[0].Kind != "once" || runs[0].Written != 4 || runs[0].Finished.IsZero() {
+		t.Fatalf("Runs = %+v, %v", runs, err)
+	}
+	if v, _ := s.Meta(ctx, "watermark"); v != "" {
+		t.Errorf("unset meta = %q", v)
+	}
+	s.SetMeta(ctx, "watermark", "2024-06-03T09:00:00Z")
+	if v, _ := s.Meta(ctx, "watermark"); v != "2024-06-03T09:00:00Z" {
+		t.Errorf("meta = %q", v)
+	}
+}
+
+func TestStore_PersistsAcrossReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "acme.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Track(ctx, "ws-1", "100")
+	s.Commit(ctx, Commit{ID: "ws-1", NewMessages: msgs(1)})
+	s.Close()
+	s, err = Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got, ok, _ := s.Session(ctx, "ws-1"); !ok || got.LastSeq != 1 {
+		t.Errorf("after reopen: %+v, %v", got, ok)
+	}
+}
