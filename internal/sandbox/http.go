@@ -1,0 +1,153 @@
+package sandbox
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// wrap counts, logs and injects faults around the handler of one route.
+func (s *Server) wrap(api API, route string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		s.stats.count(route)
+		sw := &statusWriter{ResponseWriter: w}
+		d := s.faults.decide(api, route)
+		s.serveWithFault(sw, r, api, h, d)
+		s.stats.record(Request{
+			Start:    start,
+			Duration: time.Since(start),
+			API:      api,
+			Method:   r.Method,
+			Route:    route,
+			Path:     r.URL.Path,
+			Status:   sw.status,
+			Fault:    d.kind,
+		})
+	})
+}
+
+func (s *Server) serveWithFault(w *statusWriter, r *http.Request, api API, h http.Handler, d decision) {
+	if d.latency > 0 {
+		t := time.NewTimer(d.latency)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			return
+		}
+	}
+	switch d.kind {
+	case FaultServerError:
+		s.writeError(w, api, d.status, "injected fault: "+http.StatusText(d.status))
+	case FaultRateLimit:
+		w.Header().Set("Retry-After", strconv.Itoa(d.retryAfter))
+		s.writeError(w, api, http.StatusTooManyRequests, "injected fault: rate limited")
+	case FaultMalformed, FaultTruncated:
+		rec := &recorder{header: make(http.Header)}
+		h.ServeHTTP(rec, r)
+		rec.breakInto(w, d.kind == FaultTruncated)
+	default:
+		h.ServeHTTP(w, r)
+	}
+}
+
+// statusWriter remembers the status written through it.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// recorder buffers a response so that a fault can break it.
+type recorder struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (r *recorder) Header() http.Header { return r.header }
+
+func (r *recorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.body.Write(b)
+}
+
+// breakInto writes the recorded response to w with half of its body:
+// announced as such (malformed JSON) or under the full Content-Length
+// (a truncated body; the server then drops the connection).
+func (r *recorder) breakInto(w http.ResponseWriter, truncated bool) {
+	body := r.body.Bytes()
+	half := body[:len(body)/2]
+	for k, v := range r.header {
+		w.Header()[k] = v
+	}
+	announced := len(half)
+	if truncated {
+		announced = len(body)
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(announced))
+	w.WriteHeader(max(r.status, http.StatusOK))
+	_, _ = w.Write(half)
+}
+
+// writeJSON answers v as JSON with status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, `{"error":"sandbox: encode response"}`, http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// esmError is the error body of the ESM API (Efecte's ApiException). It
+// carries the detail in both "error" and "message" so that clients reading
+// either, like the chat platform's {"error":"..."}, see it.
+type esmError struct {
+	Code      int    `json:"code"`
+	Error     string `json:"error"`
+	Message   string `json:"message"`
+	URL       string `json:"url,omitempty"`
+	Timestamp string `json:"timestamp"`
+}
+
+// writeError answers an error in the body shape of api.
+func (s *Server) writeError(w http.ResponseWriter, api API, status int, msg string) {
+	if api == APIChat {
+		writeJSON(w, status, map[string]string{"error": msg})
+		return
+	}
+	writeJSON(w, status, esmError{
+		Code:      status,
+		Error:     msg,
+		Message:   msg,
+		Timestamp: s.now().Format(time.RFC3339),
+	})
+}
