@@ -1,0 +1,92 @@
+package fetch
+
+import (
+	"bytes"
+	"encoding/json"
+	"time"
+
+	"github.com/syncworker/syncworker/internal/aggregate"
+)
+
+// sessionPage is the body of GET /sessions.
+type sessionPage struct {
+	Sessions   []listedSession `json:"sessions"`
+	NextCursor string          `json:"next_cursor"`
+}
+
+// listedSession is one entry of GET /sessions: only the session's head.
+type listedSession struct {
+	ID        string           `json:"id"`
+	Status    aggregate.Status `json:"status"`
+	StartedAt time.Time        `json:"started_at"`
+	EndedAt   time.Time        `json:"ended_at"`
+	UpdatedAt time.Time        `json:"updated_at"`
+}
+
+func (s listedSession) session() aggregate.Session {
+	return aggregate.Session{ID: s.ID, Status: s.Status, StartedAt: s.StartedAt,
+		EndedAt: s.EndedAt, UpdatedAt: s.UpdatedAt}
+}
+
+// messagesPage is the body of GET /sessions/{id}/messages.
+type messagesPage struct {
+	Messages []aggregate.Message `json:"messages"`
+	HasMore  bool                `json:"has_more"`
+}
+
+// decodeSessionPage decodes and checks one page of the session listing.
+// Duplicate ids are left for the pager to drop.
+func decodeSessionPage(body []byte, l limits) ([]aggregate.Session, string, error) {
+	var p sessionPage
+	if err := unmarshalObject(body, &p); err != nil {
+		return nil, "", err
+	}
+	out := make([]aggregate.Session, 0, len(p.Sessions))
+	for i, ls := range p.Sessions {
+		s := ls.session()
+		if err := l.checkHead(&s); err != nil {
+			return nil, "", invalidf("sessions[%d] %s: %v", i, quoteID(s.ID), err)
+		}
+		out = append(out, s)
+	}
+	return out, p.NextCursor, nil
+}
+
+// decodeSession decodes and checks the body of GET /sessions/{id}.
+func decodeSession(body []byte, l limits) (aggregate.Session, error) {
+	var s aggregate.Session
+	if err := unmarshalObject(body, &s); err != nil {
+		return aggregate.Session{}, err
+	}
+	if err := l.checkSession(&s); err != nil {
+		return aggregate.Session{}, invalidf("%v", err)
+	}
+	return s, nil
+}
+
+// decodeMessagesPage decodes and checks one page of messages, returned
+// sorted by seq with every seq once.
+func decodeMessagesPage(body []byte, l limits) ([]aggregate.Message, bool, error) {
+	var p messagesPage
+	if err := unmarshalObject(body, &p); err != nil {
+		return nil, false, err
+	}
+	if err := l.checkMessages(p.Messages); err != nil {
+		return nil, false, invalidf("%v", err)
+	}
+	return p.Messages, p.HasMore, nil
+}
+
+// unmarshalObject decodes a JSON object into v; unknown members are
+// ignored. A top-level null, which encoding/json would accept silently,
+// is an error.
+func unmarshalObject(body []byte, v any) error {
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return invalidf("body is not a JSON object")
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return invalidf("malformed JSON: %s", clip(err.Error(), maxMessageLen))
+	}
+	return nil
+}

@@ -1,0 +1,144 @@
+package fetch
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/syncworker/syncworker/internal/httpclient"
+)
+
+// Errors callers branch on.
+var (
+	// ErrSessionNotFound is a 404 for a session: the platform does not
+	// know it.
+	ErrSessionNotFound = errors.New("chat session not found")
+	// ErrUnauthorized is a 401: the token is wrong or expired.
+	ErrUnauthorized = errors.New("chat platform refused the token")
+	// ErrInvalidResponse is a 2xx answer that cannot be trusted: malformed
+	// JSON, implausible values, or paging that would never end.
+	ErrInvalidResponse = errors.New("invalid response from the chat platform")
+)
+
+// maxMessageLen bounds the server's error message kept in an APIError.
+const maxMessageLen = 200
+
+const redacted = "[REDACTED]"
+
+// APIError is a non-2xx answer other than those with their own error.
+type APIError struct {
+	Status int
+	// Message is the server's {"error":"..."}, shortened; empty when the
+	// body had none.
+	Message string
+}
+
+func (e *APIError) Error() string {
+	s := fmt.Sprintf("chat platform: %d %s", e.Status, http.StatusText(e.Status))
+	if e.Message != "" {
+		s += ": " + e.Message
+	}
+	return s
+}
+
+// RateLimitError is a 429 still answered after the transport's retries.
+type RateLimitError struct {
+	// RetryAfter is the server's Retry-After, uncapped; 0 when it sent none.
+	RetryAfter time.Duration
+}
+
+func (e *RateLimitError) Error() string {
+	if e.RetryAfter > 0 {
+		return fmt.Sprintf("chat platform rate limit: retry after %v", e.RetryAfter)
+	}
+	return "chat platform rate limit"
+}
+
+// statusError maps a non-2xx response to the error callers branch on.
+func (c *Client) statusError(resp *httpclient.Response, notFound error) error {
+	switch {
+	case resp.StatusCode == http.StatusUnauthorized:
+		return ErrUnauthorized
+	case resp.StatusCode == http.StatusNotFound && notFound != nil:
+		return notFound
+	case resp.StatusCode == http.StatusTooManyRequests:
+		after, _ := httpclient.RetryAfter(resp.Header, c.now())
+		return &RateLimitError{RetryAfter: after}
+	}
+	return &APIError{Status: resp.StatusCode, Message: c.serverMessage(resp.Body)}
+}
+
+// serverMessage returns the "error" member of an error body, made safe to
+// log: no token, no control characters, bounded length.
+func (c *Client) serverMessage(body []byte) string {
+	var e struct {
+		Error string `json:"error"`
+	}
+	if json.Unmarshal(body, &e) != nil {
+		return ""
+	}
+	msg := strings.ReplaceAll(e.Error, c.token, redacted)
+	return clip(msg, maxMessageLen)
+}
+
+// clip makes s one printable line of at most n bytes, cut at a rune boundary.
+func clip(s string, n int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// invalidf returns an ErrInvalidResponse with a description.
+func invalidf(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalidResponse, fmt.Sprintf(format, args...))
+}
+
+// redactedError is an error whose text held the token. It unwraps only to the
+// kind of the original error, so that no caller can reach the unredacted
+// text, while errors.Is and errors.As keep working.
+type redactedError struct {
+	msg  string
+	kind error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.kind }
+
+// kindOf finds in err's chain the error a caller would branch on. Those
+// never contain the token: sentinels are constant, and APIError messages
+// are redacted when built.
+func kindOf(err error) error {
+	for _, target := range []error{ErrSessionNotFound, ErrUnauthorized, ErrInvalidResponse,
+		context.Canceled, context.DeadlineExceeded} {
+		if errors.Is(err, target) {
+			return target
+		}
+	}
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		return apiErr
+	}
+	var rateErr *RateLimitError
+	if errors.As(err, &rateErr) {
+		return rateErr
+	}
+	return nil
+}

@@ -1,0 +1,179 @@
+package fetch_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/syncworker/syncworker/internal/aggregate"
+	"github.com/syncworker/syncworker/internal/fetch"
+	"github.com/syncworker/syncworker/internal/httpclient"
+)
+
+// call runs one method against the server and returns its error.
+type call func(ctx context.Context, c *fetch.Client) error
+
+var calls = map[string]call{
+	"Session": func(ctx context.Context, c *fetch.Client) error {
+		_, err := c.Session(ctx, "ws-1")
+		return err
+	},
+	"Messages": func(ctx context.Context, c *fetch.Client) error {
+		_, err := c.Messages(ctx, "ws-1", 0)
+		return err
+	},
+	"ListSessions": func(ctx context.Context, c *fetch.Client) error {
+		return c.ListSessions(ctx, time.Time{}, func(aggregate.Session) error { return nil })
+	},
+}
+
+func TestClient_HTTPErrors(t *testing.T) {
+	long := strings.Repeat("é", 1000)
+	tests := []struct {
+		name      string
+		handler   http.HandlerFunc
+		wantCalls int32
+		check     func(t *testing.T, err error)
+	}{
+		{"Unauthorized", reply(401, `{"error":"bad token"}`), 1, func(t *testing.T, err error) {
+			checkErr(t, err, fetch.ErrUnauthorized)
+		}},
+		{"RateLimited", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Retry-After", "7")
+			reply(429, `{"error":"slow down"}`)(w, r)
+		}, 3, func(t *testing.T, err error) {
+			var rl *fetch.RateLimitError
+			if !errors.As(err, &rl) || rl.RetryAfter != 7*time.Second {
+				t.Errorf("err = %v, want RateLimitError{7s}", err)
+			}
+		}},
+		{"ServerErrorNotRetried", reply(500, `{"error":"boom","trace":"x"}`), 1, func(t *testing.T, err error) {
+			var apiErr *fetch.APIError
+			if !errors.As(err, &apiErr) || apiErr.Status != 500 || apiErr.Message != "boom" {
+				t.Errorf("err = %#v, want APIError{500, boom}", err)
+			}
+		}},
+		{"UnavailableRetriedThenSurfaced", reply(503, `{"error":"maintenance"}`), 3, func(t *testing.T, err error) {
+			var apiErr *fetch.APIError
+			if !errors.As(err, &apiErr) || apiErr.Status != 503 || apiErr.Message != "maintenance" {
+				t.Errorf("err = %v, want APIError{503, maintenance}", err)
+			}
+		}},
+		{"ErrorBodyNotJSON", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html")
+			w.WriteHeader(502)
+			w.Write([]byte("<html>bad gateway</html>"))
+		}, 3, func(t *testing.T, err error) {
+			var apiErr *fetch.APIError
+			if !errors.As(err, &apiErr) || apiErr.Status != 502 || apiErr.Message != "" {
+				t.Errorf("err = %v, want APIError{502} without a message", err)
+			}
+		}},
+		{"LongMessageShortened", reply(400, `{"error":"`+long+"\\nline 2"+`"}`), 1, func(t *testing.T, err error) {
+			var apiErr *fetch.APIError
+			if !errors.As(err, &apiErr) || len(apiErr.Message) > 210 || strings.Contains(apiErr.Message, "\n") {
+				t.Errorf("message of %d bytes, want at most ~200 on one line", len(apiErr.Message))
+			}
+		}},
+		{"MalformedJSONAfterRetries", reply(200, `{"sessions":[`), 3, func(t *testing.T, err error) {
+			checkErr(t, err, fetch.ErrInvalidResponse)
+		}},
+		{"MalformedNonJSONContentType", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/plain")
+			w.Write([]byte(`{"sessions":[`))
+		}, 1, func(t *testing.T, err error) {
+			checkErr(t, err, fetch.ErrInvalidResponse)
+		}},
+		{"EmptyBody", reply(200, ``), 1, func(t *testing.T, err error) {
+			checkErr(t, err, "not a JSON object")
+		}},
+	}
+	for _, tt := range tests {
+		for name, call := range calls {
+			t.Run(tt.name+"/"+name, func(t *testing.T) {
+				c, mux := setup(t)
+				hits := handle(t, mux, "/", tt.handler)
+				err := call(context.Background(), c)
+				if err == nil {
+					t.Fatal("no error")
+				}
+				tt.check(t, err)
+				checkErr(t, err, "") // the token check
+				if n := hits.Load(); n != tt.wantCalls {
+					t.Errorf("%d requests, want %d", n, tt.wantCalls)
+				}
+			})
+		}
+	}
+}
+
+func TestClient_BodyTooLarge(t *testing.T) {
+	for name, call := range calls {
+		t.Run(name, func(t *testing.T) {
+			c, mux := setup(t, func(o *fetch.Options) { o.HTTP.MaxBodyBytes = 1000 })
+			handle(t, mux, "/", reply(200, `{"x":"`+strings.Repeat("a", 5000)+`"}`))
+			err := call(context.Background(), c)
+			checkErr(t, err, fetch.ErrInvalidResponse)
+			var tooLarge *httpclient.BodyTooLargeError
+			if !errors.As(err, &tooLarge) {
+				t.Errorf("err = %v, want a BodyTooLargeError", err)
+			}
+		})
+	}
+}
+
+// TestClient_TokenNeverInErrors has a hostile server echo the token into
+// every place that could end up in an error message.
+func TestClient_TokenNeverInErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		handler http.HandlerFunc
+		want    error
+	}{
+		{"InErrorMessage", reply(500, `{"error":"token `+testToken+` is not welcome"}`), nil},
+		{"In401Message", reply(401, `{"error":"`+testToken+`"}`), fetch.ErrUnauthorized},
+		{"InSessionID", reply(200, `{"id":"`+testToken+`","status":"active","started_at":"2024-06-03T09:00:00Z",
+			"sessions":[{"id":"`+testToken+`"}],"messages":[{"seq":-1,"sender":{"id":"`+testToken+`"}}]}`), fetch.ErrInvalidResponse},
+		{"InTimestamp", reply(200, `{"id":"ws-1","status":"active","started_at":"`+testToken+`",
+			"sessions":[{"id":"ws-1","started_at":"`+testToken+`"}],"messages":[{"seq":1,"sent_at":"`+testToken+`"}]}`), fetch.ErrInvalidResponse},
+		{"InTimestampAsKey", reply(200, `{"`+testToken+`":{"x":1},"id":"ws-1","status":"active","started_at":"`+testToken+`",
+			"sessions":[{"id":"`+testToken+`"}],"messages":[{"seq":"`+testToken+`"}]}`), fetch.ErrInvalidResponse},
+	}
+	for _, tt := range tests {
+		for name, call := range calls {
+			t.Run(tt.name+"/"+name, func(t *testing.T) {
+				c, mux := setup(t)
+				handle(t, mux, "/", tt.handler)
+				err := call(context.Background(), c)
+				if err == nil {
+					t.Fatal("no error")
+				}
+				if tt.want != nil && !errors.Is(err, tt.want) {
+					t.Errorf("err = %v, want %v", err, tt.want)
+				}
+				for e := err; e != nil; e = errors.Unwrap(e) {
+					if strings.Contains(e.Error(), testToken) {
+						t.Errorf("error chain leaks the token: %v", e)
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestClient_ContextCanceled(t *testing.T) {
+	for name, call := range calls {
+		t.Run(name, func(t *testing.T) {
+			c, mux := setup(t)
+			handle(t, mux, "/", reply(503, `{}`))
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			if err := call(ctx, c); !errors.Is(err, context.Canceled) {
+				t.Errorf("err = %v, want context.Canceled", err)
+			}
+		})
+	}
+}
