@@ -1,0 +1,287 @@
+// Package config reads and validates the per-tenant YAML configuration of
+// SPEC §3.
+//
+// A Config is plain data. Parse decodes one tenant file from a reader,
+// expanding ${VAR} from an injected environment and rejecting unknown keys
+// with the file name and line; Validate checks every rule and reports all
+// problems at once. Load and LoadAll read files and directories, and read
+// the secret files a config refers to. Turning a Config into clients is the
+// job of cmd/syncworker.
+//
+// Relative paths (state_path, chat.token_file, esm.password_file, the CA
+// files) are relative to the working directory of the process, not to the
+// directory of the config file, the same as paths given on the command line.
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Defaults of SPEC §3, and of the keys syncworker adds to it.
+const (
+	DefaultTimezone        = "UTC"
+	DefaultPageSize        = 200
+	DefaultChatMaxRPS      = 20
+	DefaultESMMaxRPS       = 10
+	DefaultTimeout         = 30 * time.Second
+	DefaultConcurrency     = 8
+	DefaultMaxActiveAge    = 168 * time.Hour
+	DefaultChatLogMaxChars = 0
+	DefaultPassTimeout     = 10 * time.Minute
+	DefaultPersonTemplate  = "person"
+	DefaultMatchAttribute  = "email"
+)
+
+// DefaultStatePath returns the state file used when state_path is not set:
+// ./state/<tenant>.db, relative to the working directory.
+func DefaultStatePath(tenant string) string {
+	return "./state/" + tenant + ".db"
+}
+
+// Config is the configuration of one tenant: one YAML file.
+type Config struct {
+	Tenant    string     `yaml:"tenant"`
+	Schedule  string     `yaml:"schedule"`
+	Timezone  string     `yaml:"timezone"`
+	StatePath string     `yaml:"state_path"`
+	Chat      ChatConfig `yaml:"chat"`
+	ESM       ESMConfig  `yaml:"esm"`
+	Sync      SyncConfig `yaml:"sync"`
+
+	// File is the name the config was read from, as given to Parse.
+	File string `yaml:"-"`
+
+	// Location is Timezone loaded; set by Parse.
+	Location *time.Location `yaml:"-"`
+
+	// ScheduleSeconds reports that Schedule has six fields, the first being
+	// seconds; the scheduler must then be told to parse seconds.
+	ScheduleSeconds bool `yaml:"-"`
+
+	// ScheduleLocation is the zone named by a CRON_TZ= or TZ= prefix of
+	// Schedule, or nil when there is none (the scheduler's own zone applies).
+	ScheduleLocation *time.Location `yaml:"-"`
+
+	// LiteralSecrets lists the keys ("chat.token", "esm.password") whose
+	// secret is written in the file itself rather than taken from ${VAR} or
+	// a *_file, so that `check` can warn when the file is readable by others.
+	LiteralSecrets []string `yaml:"-"`
+
+	// lines maps a key path ("esm.timeout") to the line it was set on;
+	// fromEnv maps the keys whose value came through ${VAR} to the variable:
+	// such a value may be a secret and is never quoted in an error.
+	lines   map[string]int
+	fromEnv map[string]string
+}
+
+// ChatConfig is the chat platform API of SPEC §4.1.
+type ChatConfig struct {
+	BaseURL           string        `yaml:"base_url"`
+	Token             Secret        `yaml:"token"`
+	TokenFile         string        `yaml:"token_file"`
+	CAFile            string        `yaml:"ca_file"`
+	AllowInsecureHTTP bool          `yaml:"allow_insecure_http"`
+	PageSize          int           `yaml:"page_size"`
+	MaxRPS            float64       `yaml:"max_rps"`
+	Timeout           time.Duration `yaml:"timeout"`
+}
+
+// ESMConfig is the Efecte ESM REST API of SPEC §4.2 and the card layout.
+type ESMConfig struct {
+	BaseURL           string        `yaml:"base_url"`
+	Login             string        `yaml:"login"`
+	Password          Secret        `yaml:"password"`
+	PasswordFile      string        `yaml:"password_file"`
+	CAFile            string        `yaml:"ca_file"`
+	AllowInsecureHTTP bool          `yaml:"allow_insecure_http"`
+	Template          string        `yaml:"template"`
+	Folder            string        `yaml:"folder"`
+	MaxRPS            float64       `yaml:"max_rps"`
+	Timeout           time.Duration `yaml:"timeout"`
+	Attributes        Attributes    `yaml:"attributes"`
+	ActiveValues      ActiveValues  `yaml:"active_values"`
+	Person            PersonConfig  `yaml:"person"`
+}
+
+// Attributes holds the attribute codes of the chat-session template.
+// An empty code means the attribute is not written.
+type Attributes struct {
+	SessionID      string `yaml:"session_id"`
+	ChatLog        string `yaml:"chat_log"`
+	MessageCount   string `yaml:"message_count"`
+	Members        string `yaml:"members"`
+	SupportPerson  string `yaml:"support_person"`
+	Customer       string `yaml:"customer"`
+	StartTime      string `yaml:"start_time"`
+	EndTime        string `yaml:"end_time"`
+	FirstReplyWait string `yaml:"first_reply_wait"`
+	Active         string `yaml:"active"`
+}
+
+// ActiveValues are the two entries of the "Is chat active?" static menu.
+type ActiveValues struct {
+	Active   MenuValue `yaml:"active"`
+	Inactive MenuValue `yaml:"inactive"`
+}
+
+// MenuValue is one static menu entry: display value and code.
+type MenuValue struct {
+	Value string `yaml:"value"`
+	Code  string `yaml:"code"`
+}
+
+// PersonConfig says how people are found as person cards.
+type PersonConfig struct {
+	Template       string `yaml:"template"`
+	MatchAttribute string `yaml:"match_attribute"`
+}
+
+// SyncConfig tunes a sync pass.
+type SyncConfig struct {
+	Concurrency     int           `yaml:"concurrency"`
+	MaxActiveAge    time.Duration `yaml:"max_active_age"`
+	ChatLogMaxChars int           `yaml:"chat_log_max_chars"`
+	PassTimeout     time.Duration `yaml:"pass_timeout"`
+}
+
+// Default returns a Config holding every default. Tenant, schedule, the
+// URLs, the credentials, template and folder have none; state_path gets its
+// default from the tenant when Parse finishes.
+func Default() *Config {
+	return &Config{
+		Timezone: DefaultTimezone,
+		Chat: ChatConfig{
+			PageSize: DefaultPageSize,
+			MaxRPS:   DefaultChatMaxRPS,
+			Timeout:  DefaultTimeout,
+		},
+		ESM: ESMConfig{
+			MaxRPS:       DefaultESMMaxRPS,
+			Timeout:      DefaultTimeout,
+			Attributes:   DefaultAttributes(),
+			ActiveValues: DefaultActiveValues(),
+			Person: PersonConfig{
+				Template:       DefaultPersonTemplate,
+				MatchAttribute: DefaultMatchAttribute,
+			},
+		},
+		Sync: SyncConfig{
+			Concurrency:     DefaultConcurrency,
+			MaxActiveAge:    DefaultMaxActiveAge,
+			ChatLogMaxChars: DefaultChatLogMaxChars,
+			PassTimeout:     DefaultPassTimeout,
+		},
+	}
+}
+
+// DefaultAttributes returns the attribute codes of SPEC §3.
+func DefaultAttributes() Attributes {
+	return Attributes{
+		SessionID:      "chat_session_id",
+		ChatLog:        "chat_log",
+		MessageCount:   "message_count",
+		Members:        "members",
+		SupportPerson:  "support_person",
+		Customer:       "customer",
+		StartTime:      "start_time",
+		EndTime:        "end_time",
+		FirstReplyWait: "first_reply_wait",
+		Active:         "is_chat_active",
+	}
+}
+
+// DefaultActiveValues returns Yes/yes and No/no.
+func DefaultActiveValues() ActiveValues {
+	return ActiveValues{
+		Active:   MenuValue{Value: "Yes", Code: "yes"},
+		Inactive: MenuValue{Value: "No", Code: "no"},
+	}
+}
+
+// UsesPersons reports whether any enabled attribute refers to person cards.
+func (a Attributes) UsesPersons() bool {
+	return a.Customer != "" || a.Members != "" || a.SupportPerson != ""
+}
+
+// Line returns the line a key path ("esm.timeout") was set on in the file,
+// or 0 when the key was not in the file.
+func (c *Config) Line(key string) int {
+	return c.lines[key]
+}
+
+// String describes the config with its secrets redacted.
+func (c *Config) String() string {
+	return fmt.Sprintf("tenant=%s file=%s schedule=%q chat=%s esm=%s login=%s chat.token=%s esm.password=%s",
+		c.Tenant, c.File, c.Schedule, redactURL(c.Chat.BaseURL), redactURL(c.ESM.BaseURL),
+		c.ESM.Login, c.Chat.Token, c.ESM.Password)
+}
+
+// LogValue implements slog.LogValuer; the secrets are redacted.
+func (c *Config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("tenant", c.Tenant),
+		slog.String("file", c.File),
+		slog.String("schedule", c.Schedule),
+		slog.String("timezone", c.Timezone),
+		slog.String("state_path", c.StatePath),
+		slog.Group("chat",
+			slog.String("base_url", redactURL(c.Chat.BaseURL)),
+			slog.Any("token", c.Chat.Token),
+			slog.Int("page_size", c.Chat.PageSize),
+			slog.Float64("max_rps", c.Chat.MaxRPS),
+			slog.Duration("timeout", c.Chat.Timeout)),
+		slog.Group("esm",
+			slog.String("base_url", redactURL(c.ESM.BaseURL)),
+			slog.String("login", c.ESM.Login),
+			slog.Any("password", c.ESM.Password),
+			slog.String("template", c.ESM.Template),
+			slog.String("folder", c.ESM.Folder),
+			slog.Float64("max_rps", c.ESM.MaxRPS),
+			slog.Duration("timeout", c.ESM.Timeout)),
+		slog.Group("sync",
+			slog.Int("concurrency", c.Sync.Concurrency),
+			slog.Duration("max_active_age", c.Sync.MaxActiveAge),
+			slog.Int("chat_log_max_chars", c.Sync.ChatLogMaxChars),
+			slog.Duration("pass_timeout", c.Sync.PassTimeout)),
+	)
+}
+
+// Secret is a credential. It prints, logs and marshals as "[redacted]" (or
+// "" when empty); convert it with string(s) only where it is sent.
+type Secret string
+
+const redacted = "[redacted]"
+
+// String returns "[redacted]", or "" for an empty secret.
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return redacted
+}
+
+// GoString keeps %#v from printing the secret.
+func (s Secret) GoString() string { return fmt.Sprintf("%q", s.String()) }
+
+// LogValue implements slog.LogValuer.
+func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// MarshalText keeps encoders (JSON, YAML) from writing the secret.
+func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// redactURL hides the password of a URL for display; a URL that does not
+// parse is hidden whole when it might hold user information.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		if strings.Contains(raw, "@") {
+			return redacted
+		}
+		return raw
+	}
+	return u.Redacted()
+}
