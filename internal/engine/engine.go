@@ -1,0 +1,155 @@
+// Package engine runs sync passes for one tenant: it finds the active
+// chat-session cards, brings each one's transcript up to date from the chat
+// platform, aggregates it, and writes what changed to ESM, committing the
+// cursor only after ESM confirmed the write (SPEC §6).
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/syncworker/syncworker/internal/aggregate"
+	"github.com/syncworker/syncworker/internal/config"
+	"github.com/syncworker/syncworker/internal/esm"
+	"github.com/syncworker/syncworker/internal/state"
+)
+
+// Chat is the part of the chat platform client the engine uses.
+type Chat interface {
+	ListSessions(ctx context.Context, since time.Time, fn func(aggregate.Session) error) error
+	Session(ctx context.Context, id string) (aggregate.Session, error)
+	Messages(ctx context.Context, id string, after int64) ([]aggregate.Message, error)
+}
+
+// ESM is the part of the ESM client the engine uses.
+type ESM interface {
+	ListCards(ctx context.Context, template, filter string, attrs []string, fn func(esm.Card) error) error
+	FindCards(ctx context.Context, template string, key esm.Match) ([]string, error)
+	PatchCard(ctx context.Context, template, id string, data map[string][]esm.Value) error
+	CreateCard(ctx context.Context, template, folder string, key esm.Match, data map[string][]esm.Value) (string, error)
+	FindPersons(ctx context.Context, template, attr, email string) ([]string, error)
+}
+
+// Back-off of a failing session: it doubles from BackoffBase per failure
+// and stops growing at BackoffMax.
+const (
+	BackoffBase = time.Minute
+	BackoffMax  = 24 * time.Hour
+)
+
+// Engine syncs one tenant. Its passes must not overlap; the scheduler runs
+// them one at a time.
+type Engine struct {
+	cfg    *config.Config
+	chat   Chat
+	esm    ESM
+	store  *state.Store
+	log    *slog.Logger
+	now    func() time.Time
+	people *people
+	hooks  Hooks
+}
+
+// Hooks let tests stop a pass at chosen points.
+type Hooks struct {
+	// AfterPatch runs once ESM confirmed a write and before the cursor is
+	// committed. An error abandons the session uncommitted, as a crash
+	// there would, and ends the pass with that error.
+	AfterPatch func(sessionID string) error
+}
+
+// Options are an Engine's collaborators. Chat, ESM and Store are required.
+type Options struct {
+	Chat   Chat
+	ESM    ESM
+	Store  *state.Store
+	Logger *slog.Logger
+	Now    func() time.Time
+	Hooks  Hooks
+}
+
+// New returns an Engine for the tenant cfg.
+func New(cfg *config.Config, o Options) *Engine {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	log := o.Logger.With("tenant", cfg.Tenant)
+	return &Engine{
+		cfg:    cfg,
+		chat:   o.Chat,
+		esm:    o.ESM,
+		store:  o.Store,
+		log:    log,
+		now:    o.Now,
+		people: newPeople(o.ESM, o.Store, cfg.ESM.Person, log),
+		hooks:  o.Hooks,
+	}
+}
+
+// Summary is the outcome of one pass, printed as the per-tenant line of
+// SPEC §2.
+type Summary struct {
+	Tenant string
+	// Sessions counts the sessions the pass looked at; each one is
+	// written, unchanged, failed or skipped (backing off or closed).
+	Sessions  int
+	Written   int
+	Unchanged int
+	Failed    int
+	Skipped   int
+	// Ended counts written sessions that were closed by this write.
+	Ended int
+	// Dropped counts sessions no longer tracked: card gone or inactive.
+	Dropped  int
+	Duration time.Duration
+}
+
+func (s Summary) String() string {
+	return fmt.Sprintf("tenant=%s sessions=%d written=%d unchanged=%d ended=%d failed=%d skipped=%d duration=%s",
+		s.Tenant, s.Sessions, s.Written, s.Unchanged, s.Ended, s.Failed, s.Skipped,
+		s.Duration.Round(time.Millisecond))
+}
+
+// FatalError is an error that ends a pass and means the tenant cannot be
+// synced at all until someone acts: a refused login or token, the state
+// file failing, an API unreachable while listing.
+type FatalError struct{ Err error }
+
+func (e *FatalError) Error() string { return e.Err.Error() }
+func (e *FatalError) Unwrap() error { return e.Err }
+
+func fatal(err error) error {
+	if err == nil {
+		return nil
+	}
+	var fe *FatalError
+	if errors.As(err, &fe) {
+		return err
+	}
+	return &FatalError{Err: err}
+}
+
+// aggregateOptions are the aggregation inputs of the tenant at the time now.
+func (e *Engine) aggregateOptions(now time.Time) aggregate.Options {
+	return aggregate.Options{
+		Now:             now,
+		Location:        e.cfg.Location,
+		MaxActiveAge:    e.cfg.Sync.MaxActiveAge,
+		ChatLogMaxChars: e.cfg.Sync.ChatLogMaxChars,
+	}
+}
+
+// backoff is how long a session that failed failures times in a row waits.
+func backoff(failures int) time.Duration {
+	d := BackoffBase
+	for i := 1; i < failures && d < BackoffMax; i++ {
+		d *= 2
+	}
+	return min(d, BackoffMax)
+}

@@ -1,0 +1,168 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/syncworker/syncworker/internal/esm"
+	"github.com/syncworker/syncworker/internal/state"
+)
+
+// errStopped ends discovery when the pass is asked to stop.
+var errStopped = errors.New("pass stopped")
+
+// tally counts session outcomes; the workers of a pass share it.
+type tally struct {
+	mu sync.Mutex
+	Summary
+}
+
+func (t *tally) add(o outcome) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.Sessions++
+	switch o {
+	case written:
+		t.Written++
+	case closed:
+		t.Written++
+		t.Ended++
+	case unchanged:
+		t.Unchanged++
+	case failed:
+		t.Failed++
+	case skipped:
+		t.Skipped++
+	case dropped:
+		t.Dropped++
+		t.Sessions--
+	}
+}
+
+// Pass runs one sync pass. Cancelling ctx abandons everything at once;
+// closing stop (nil for never) lets the sessions already started finish
+// their writes and commits, and starts no more. The error is a
+// *FatalError when the tenant could not be synced at all; the Summary
+// counts what was done either way.
+func (e *Engine) Pass(ctx context.Context, stop <-chan struct{}) (Summary, error) {
+	start := e.now()
+	if e.cfg.Sync.PassTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, e.cfg.Sync.PassTimeout)
+		defer cancel()
+	}
+	runID, err := e.store.StartRun(ctx, "sync")
+	if err != nil {
+		return Summary{Tenant: e.cfg.Tenant}, fatal(err)
+	}
+	t := &tally{Summary: Summary{Tenant: e.cfg.Tenant}}
+	e.people.beginPass()
+	err = e.sync(ctx, stop, t)
+	t.Duration = e.now().Sub(start)
+	e.finishRun(runID, t.Summary, err)
+	return t.Summary, err
+}
+
+func (e *Engine) finishRun(id int64, s Summary, err error) {
+	r := state.Run{ID: id, Sessions: s.Sessions, Written: s.Written, Unchanged: s.Unchanged,
+		Ended: s.Ended, Failed: s.Failed}
+	if err != nil {
+		r.Error = err.Error()
+	}
+	// The pass's own context may be over; recording it must not be.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if ferr := e.store.FinishRun(ctx, r); ferr != nil {
+		e.log.Error("record run", "err", ferr)
+	}
+}
+
+// sync discovers the active cards and syncs each session on up to
+// sync.concurrency workers while the listing goes on.
+func (e *Engine) sync(ctx context.Context, stop <-chan struct{}, t *tally) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(e.cfg.Sync.Concurrency)
+	seen := map[string]string{} // session id -> card id
+	err := e.discover(gctx, func(c esm.Card) error {
+		if stopped(stop) {
+			return errStopped
+		}
+		id := c.Text(e.cfg.ESM.Attributes.SessionID)
+		if id == "" {
+			e.log.Warn("card has no session id; skipped", "card", c.ID)
+			return nil
+		}
+		if other, dup := seen[id]; dup {
+			e.log.Warn("two active cards for one session; writing the newer only",
+				"session", id, "card", other, "other_card", c.ID)
+			return nil
+		}
+		seen[id] = c.ID
+		g.Go(func() error {
+			o, err := e.syncSession(gctx, id, c.ID)
+			t.add(o)
+			return err
+		})
+		return nil
+	})
+	werr := g.Wait()
+	if werr != nil {
+		return fatal(werr)
+	}
+	switch {
+	case errors.Is(err, errStopped):
+		e.log.Info("pass stopped before discovery ended")
+		return nil
+	case err != nil:
+		return fatal(fmt.Errorf("list active cards: %w", err))
+	}
+	n, err := e.dropInactive(ctx, seen)
+	t.Dropped += n
+	return fatal(err)
+}
+
+// discover lists the cards whose active attribute holds the active value.
+func (e *Engine) discover(ctx context.Context, fn func(esm.Card) error) error {
+	a := e.cfg.ESM.Attributes
+	filter, err := esm.Eq(a.Active, e.cfg.ESM.ActiveValues.Active.Value)
+	if err != nil {
+		return err
+	}
+	return e.esm.ListCards(ctx, e.cfg.ESM.Template, filter, []string{a.SessionID, a.Active}, fn)
+}
+
+// dropInactive stops polling tracked sessions whose card no longer showed
+// up as active: someone closed or deleted it in ESM.
+func (e *Engine) dropInactive(ctx context.Context, active map[string]string) (int, error) {
+	var gone []state.Session
+	err := e.store.Sessions(ctx, func(s state.Session) error {
+		if _, ok := active[s.ID]; !ok && !s.Done {
+			gone = append(gone, s)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	for _, s := range gone {
+		e.log.Warn("card is no longer active in ESM; session dropped from tracking", "session", s.ID, "card", s.CardID)
+		if err := e.store.Drop(ctx, s.ID); err != nil {
+			return 0, err
+		}
+	}
+	return len(gone), nil
+}
+
+func stopped(stop <-chan struct{}) bool {
+	select {
+	case <-stop:
+		return true
+	default:
+		return false
+	}
+}

@@ -1,0 +1,166 @@
+package engine
+
+import (
+	"context"
+	"errors"
+
+	"github.com/syncworker/syncworker/internal/aggregate"
+	"github.com/syncworker/syncworker/internal/esm"
+	"github.com/syncworker/syncworker/internal/fetch"
+	"github.com/syncworker/syncworker/internal/state"
+)
+
+// outcome is what a pass did with one session.
+type outcome int
+
+const (
+	unchanged outcome = iota
+	written
+	closed // written with the inactive value
+	failed
+	skipped
+	dropped
+)
+
+// syncSession brings one session's card up to date. An error return is
+// fatal for the pass; a session's own failure is recorded, backs it off,
+// and comes back as the outcome failed.
+func (e *Engine) syncSession(ctx context.Context, id, cardID string) (outcome, error) {
+	st, err := e.track(ctx, id, cardID)
+	if err != nil {
+		return failed, err
+	}
+	switch {
+	case st.Done:
+		// The inactive value was written, yet the card is active again:
+		// someone reopened it by hand. SPEC §6: never requested again.
+		e.log.Debug("closed session's card is active again; left alone", "session", id, "card", cardID)
+		return skipped, nil
+	case st.Failures > 0 && e.now().Before(st.NextAttempt):
+		return skipped, nil
+	}
+	o, err := e.write(ctx, st)
+	if err == nil {
+		return o, nil
+	}
+	return e.fail(ctx, st, err)
+}
+
+// track returns the session's record, starting to track it on first sight.
+func (e *Engine) track(ctx context.Context, id, cardID string) (state.Session, error) {
+	st, ok, err := e.store.Session(ctx, id)
+	if err != nil {
+		return st, fatal(err)
+	}
+	if ok && st.CardID == cardID {
+		return st, nil
+	}
+	if err := e.store.Track(ctx, id, cardID); err != nil {
+		return st, fatal(err)
+	}
+	if ok {
+		e.log.Warn("session moved to another card", "session", id, "card", st.CardID, "new_card", cardID)
+		st.Written = nil // nothing is known to be on the new card
+	}
+	st.ID, st.CardID = id, cardID
+	return st, nil
+}
+
+// write fetches, aggregates and writes one session, then commits.
+func (e *Engine) write(ctx context.Context, st state.Session) (outcome, error) {
+	sess, err := e.chat.Session(ctx, st.ID)
+	if err != nil {
+		return failed, err
+	}
+	fresh, err := e.chat.Messages(ctx, st.ID, st.LastSeq)
+	if err != nil {
+		return failed, err
+	}
+	stored, err := e.store.Messages(ctx, st.ID)
+	if err != nil {
+		return failed, fatal(err)
+	}
+	card := aggregate.Aggregate(sess, append(stored, fresh...), e.aggregateOptions(e.now()))
+	values, err := e.attributes(ctx, card)
+	if err != nil {
+		return failed, err
+	}
+	hashes := hashAttributes(values)
+	changed := changedAttributes(values, hashes, st.Written)
+	if len(changed) > 0 {
+		if err := e.esm.PatchCard(ctx, e.cfg.ESM.Template, st.CardID, changed); err != nil {
+			if e.refusedReference(err) {
+				e.people.forget(ctx, card)
+			}
+			return failed, err
+		}
+		if e.hooks.AfterPatch != nil {
+			if err := e.hooks.AfterPatch(st.ID); err != nil {
+				return failed, fatal(err)
+			}
+		}
+	}
+	err = e.store.Commit(ctx, state.Commit{
+		ID: st.ID, NewMessages: fresh, Written: hashes, UpdatedAt: sess.UpdatedAt, Done: !card.Active,
+	})
+	if err != nil {
+		return failed, fatal(err)
+	}
+	switch {
+	case len(changed) == 0:
+		return unchanged, nil
+	case !card.Active:
+		if card.Expired {
+			e.log.Info("session expired: active longer than sync.max_active_age; closed", "session", st.ID,
+				"max_active_age", e.cfg.Sync.MaxActiveAge)
+		}
+		return closed, nil
+	}
+	return written, nil
+}
+
+// fail handles a session's error: fatal errors end the pass, a deleted card
+// stops tracking, anything else backs the session off.
+func (e *Engine) fail(ctx context.Context, st state.Session, err error) (outcome, error) {
+	var fe *FatalError
+	switch {
+	case errors.As(err, &fe):
+		return failed, err
+	case ctx.Err() != nil:
+		// The pass was cancelled; this is not the session's fault.
+		return failed, ctx.Err()
+	case errors.Is(err, esm.ErrLoginRefused), errors.Is(err, fetch.ErrUnauthorized):
+		return failed, fatal(err)
+	case errors.Is(err, esm.ErrCardNotFound):
+		e.log.Warn("card was deleted in ESM; session dropped from tracking", "session", st.ID, "card", st.CardID)
+		if err := e.store.Drop(ctx, st.ID); err != nil {
+			return failed, fatal(err)
+		}
+		return dropped, nil
+	}
+	next := e.now().Add(backoff(st.Failures + 1))
+	n, rerr := e.store.RecordFailure(ctx, st.ID, err.Error(), next)
+	if rerr != nil {
+		return failed, fatal(rerr)
+	}
+	e.log.Warn("session failed; backing off", "session", st.ID, "card", st.CardID, "failures", n,
+		"next_attempt", next.UTC().Format("2006-01-02T15:04:05Z"), "err", err)
+	return failed, nil
+}
+
+// refusedReference reports whether ESM refused a write over one of the
+// Person reference attributes.
+func (e *Engine) refusedReference(err error) bool {
+	var we *esm.WriteError
+	if !errors.As(err, &we) {
+		return false
+	}
+	a := e.cfg.ESM.Attributes
+	for _, fe := range we.Errors {
+		switch fe.Attribute {
+		case a.Customer, a.Members, a.SupportPerson:
+			return fe.Attribute != ""
+		}
+	}
+	return false
+}
