@@ -1,0 +1,192 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/syncworker/syncworker/internal/config"
+	"github.com/syncworker/syncworker/internal/engine"
+)
+
+// Exit statuses of SPEC §2.
+const (
+	exitOK      = 0
+	exitPartial = 1 // the pass finished but some sessions failed
+	exitConfig  = 2 // usage or configuration error; nothing was contacted
+	exitFatal   = 3 // login refused, API unreachable, state file unusable
+)
+
+const usageText = `usage:
+  syncworker demo                                  one sync against the built-in sandbox, prints the cards
+  syncworker once     -config FILE [-config FILE]  one sync pass per tenant, then exit
+  syncworker run      -config FILE [-config FILE]  long-running; each tenant on its own cron schedule
+  syncworker backfill -config FILE -since DATE [-until DATE]
+  syncworker check    -config FILE                 validate config, log in, verify template and menu values
+  syncworker status   -config FILE                 tracked / active / failing sessions, last runs
+  syncworker sandbox  -listen ADDR                 serve the fake chat platform + fake ESM
+
+-config may name a directory: every *.yaml in it is one tenant.
+Run 'syncworker COMMAND -h' for a command's flags.
+`
+
+// Program is the syncworker command line, apart from the process so that
+// tests can run it in-process.
+type Program struct {
+	Stdout, Stderr io.Writer
+	// Hooks are passed to every tenant's engine; tests use them.
+	Hooks engine.Hooks
+	// Now is the clock; nil is time.Now.
+	Now func() time.Time
+	// Ready, when set, receives the sandbox's address once it listens.
+	Ready func(addr string)
+
+	logger *slog.Logger
+}
+
+// command is one subcommand.
+type command interface {
+	// flags registers the command's flags on fs.
+	flags(fs *flag.FlagSet)
+	// run runs the command after its flags were parsed.
+	run(ctx context.Context, stop <-chan struct{}) error
+}
+
+// Run runs the command line args and returns the exit status.
+func (p *Program) Run(ctx context.Context, stop <-chan struct{}, args []string) int {
+	if p.Now == nil {
+		p.Now = time.Now
+	}
+	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(p.Stderr, usageText)
+		if len(args) == 0 {
+			return exitConfig
+		}
+		return exitOK
+	}
+	cmd, ok := p.command(args[0])
+	if !ok {
+		fmt.Fprintf(p.Stderr, "syncworker: unknown command %q\n\n%s", args[0], usageText)
+		return exitConfig
+	}
+	fs := flag.NewFlagSet("syncworker "+args[0], flag.ContinueOnError)
+	fs.SetOutput(p.Stderr)
+	logFormat := fs.String("log-format", "text", "log format on stderr: text or json")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	cmd.flags(fs)
+	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitConfig
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(p.Stderr, "syncworker %s: unexpected argument %q\n", args[0], fs.Arg(0))
+		return exitConfig
+	}
+	logger, err := newLogger(p.Stderr, *logFormat, *logLevel)
+	if err != nil {
+		fmt.Fprintf(p.Stderr, "syncworker: %v\n", err)
+		return exitConfig
+	}
+	p.logger = logger
+	err = cmd.run(ctx, stop)
+	if err != nil && !errors.Is(err, errReported) {
+		fmt.Fprintf(p.Stderr, "syncworker %s: %v\n", args[0], err)
+	}
+	return exitCode(err)
+}
+
+func (p *Program) command(name string) (command, bool) {
+	switch name {
+	case "once":
+		return &onceCmd{p: p}, true
+	case "run":
+		return &runCmd{p: p}, true
+	case "backfill":
+		return &backfillCmd{p: p}, true
+	case "check":
+		return &checkCmd{p: p}, true
+	case "status":
+		return &statusCmd{p: p}, true
+	case "sandbox":
+		return &sandboxCmd{p: p}, true
+	case "demo":
+		return &demoCmd{p: p}, true
+	}
+	return nil, false
+}
+
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("-log-level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("-log-format %q: want text or json", format)
+}
+
+// exitError carries an exit status with its error.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+// errReported is returned when the command already told the user what
+// went wrong; it carries only the exit status.
+var errReported = errors.New("reported")
+
+func withCode(code int, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &exitError{code: code, err: err}
+}
+
+// exitCode maps a command's error to its exit status: configuration errors
+// are 2, fatal ones 3, a pass with failed sessions 1.
+func exitCode(err error) int {
+	var ee *exitError
+	var ve *config.ValidationError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &ee):
+		return ee.code
+	case errors.As(err, &ve):
+		return exitConfig
+	}
+	return exitFatal
+}
+
+// configList is a repeatable -config flag.
+type configList []string
+
+func (c *configList) String() string     { return strings.Join(*c, ",") }
+func (c *configList) Set(v string) error { *c = append(*c, v); return nil }
+
+// loadConfigs loads every -config; a problem is a configuration error.
+func loadConfigs(paths configList) ([]*config.Config, error) {
+	if len(paths) == 0 {
+		return nil, withCode(exitConfig, errors.New("-config is required"))
+	}
+	cfgs, err := config.LoadAll(paths)
+	if err != nil {
+		return nil, withCode(exitConfig, err)
+	}
+	return cfgs, nil
+}

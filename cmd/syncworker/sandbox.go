@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/syncworker/syncworker/internal/sandbox"
+)
+
+// Credentials of the sandbox's two APIs; they guard nothing real.
+const (
+	sandboxChatToken = "sandbox-chat-token"
+	sandboxLogin     = "sandbox"
+	sandboxPassword  = "sandbox-password"
+)
+
+// sandboxCmd serves the fake chat platform and fake ESM (SPEC §7).
+type sandboxCmd struct {
+	p        *Program
+	listen   string
+	data     string
+	sessions int
+	messages int
+	agents   int
+	seed     uint64
+	tokenTTL time.Duration
+	fault    sandbox.Fault
+}
+
+func (c *sandboxCmd) flags(fs *flag.FlagSet) {
+	fs.StringVar(&c.listen, "listen", "127.0.0.1:8080", "address to serve on")
+	fs.StringVar(&c.data, "data", "", "load transcripts from this directory (DIR/<case>/session.json, messages.json)")
+	fs.IntVar(&c.sessions, "sessions", 0, "generate this many sessions (default 20 when -data is not given)")
+	fs.IntVar(&c.messages, "messages", 20, "messages per generated session")
+	fs.IntVar(&c.agents, "agents", 5, "agents in the generated pool")
+	fs.Uint64Var(&c.seed, "seed", 1, "seed of the generated data")
+	fs.DurationVar(&c.tokenTTL, "token-ttl", time.Hour, "lifetime of ESM tokens")
+	fs.DurationVar(&c.fault.Latency, "latency", 0, "latency added to every request")
+	fs.Float64Var(&c.fault.ServerErrorShare, "error-share", 0, "share of requests answered with 5xx (0..1)")
+	fs.Float64Var(&c.fault.RateLimitShare, "rate-limit-share", 0, "share of requests answered with 429 (0..1)")
+	fs.IntVar(&c.fault.RetryAfter, "retry-after", 1, "Retry-After of a 429, in seconds")
+	fs.Float64Var(&c.fault.MalformedShare, "malformed-share", 0, "share of answers with a broken JSON body (0..1)")
+}
+
+func (c *sandboxCmd) run(ctx context.Context, stop <-chan struct{}) error {
+	sb := sandbox.New(sandbox.Options{
+		ChatToken: sandboxChatToken, Login: sandboxLogin, Password: sandboxPassword, TokenTTL: c.tokenTTL,
+		Faults: sandbox.Faults{Chat: c.fault, ESM: c.fault},
+	})
+	if c.data != "" {
+		n, err := sb.LoadDir(c.data)
+		if err != nil {
+			return withCode(exitConfig, fmt.Errorf("-data: %w", err))
+		}
+		c.p.logger.Info("loaded transcripts", "cases", n, "dir", c.data)
+	}
+	if c.sessions > 0 || c.data == "" {
+		n := c.sessions
+		if n == 0 {
+			n = 20
+		}
+		sum, err := sb.Generate(sandbox.GenOptions{Sessions: n, MessagesPerSession: c.messages, Agents: c.agents, Seed: c.seed})
+		if err != nil {
+			return withCode(exitConfig, err)
+		}
+		c.p.logger.Info("generated sessions", "sessions", sum.Sessions, "messages", sum.Messages, "ended", sum.Ended)
+	}
+	ln, err := net.Listen("tcp", c.listen)
+	if err != nil {
+		return withCode(exitFatal, err)
+	}
+	addr := ln.Addr().String()
+	fmt.Fprintf(c.p.Stderr, "sandbox serving on http://%s\n\n%s", addr, sandboxConfig("sandbox", addr, "./state/sandbox.db"))
+	if c.p.Ready != nil {
+		c.p.Ready(addr)
+	}
+	srv := &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		select {
+		case <-stop:
+		case <-ctx.Done():
+		}
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	}()
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return withCode(exitFatal, err)
+	}
+	return nil
+}
+
+// sandboxConfig is a tenant file pointing at a sandbox on addr.
+func sandboxConfig(tenant, addr, statePath string) string {
+	return fmt.Sprintf(`# A tenant config for this sandbox:
+tenant: %s
+schedule: "* * * * *"
+state_path: %s
+chat:
+  base_url: http://%s/chat/api/v1
+  token: %s
+esm:
+  base_url: http://%s/rest-api/itsm/v1
+  login: %s
+  password: %s
+  template: chat_session
+  folder: chat_sessions
+`, tenant, statePath, addr, sandboxChatToken, addr, sandboxLogin, sandboxPassword)
+}
