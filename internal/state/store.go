@@ -106,6 +106,40 @@ func acquireLock(path string) (*os.File, error) {
 	return f, nil
 }
 
+// OpenReadOnly opens an existing state file for reading while another
+// process may hold it, as status does beside a running worker. It takes no
+// lock and writes nothing.
+func OpenReadOnly(path string) (*Store, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("state %s: %w", path, err)
+	}
+	esc := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+	db, err := sql.Open("sqlite3", "file:"+esc+"?mode=ro&_busy_timeout=10000")
+	if err != nil {
+		return nil, fmt.Errorf("state %s: %w", path, err)
+	}
+	s := &Store{db: db, path: path, now: time.Now}
+	var version int
+	if err := db.QueryRow(`PRAGMA user_version`).Scan(&version); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("state %s: %w", path, describe(err))
+	}
+	if n := len(mustMigrations()); version == 0 || version > n {
+		db.Close()
+		return nil, fmt.Errorf("state %s: schema version %d, this syncworker reads 1 to %d", path, version, n)
+	}
+	return s, nil
+}
+
+func mustMigrations() []string {
+	names, err := fs.Glob(migrationFS, "migrations/*.sql")
+	if err != nil {
+		panic(err) // the pattern is constant and valid
+	}
+	sort.Strings(names)
+	return names
+}
+
 // Path is the state file's path.
 func (s *Store) Path() string { return s.path }
 
@@ -128,11 +162,7 @@ func (s *Store) Close() error {
 // user_version, each in its own transaction, and refuses a file written by
 // a newer syncworker.
 func (s *Store) migrate() error {
-	names, err := fs.Glob(migrationFS, "migrations/*.sql")
-	if err != nil {
-		return err
-	}
-	sort.Strings(names)
+	names := mustMigrations()
 	var version int
 	if err := s.db.QueryRow(`PRAGMA user_version`).Scan(&version); err != nil {
 		return err
