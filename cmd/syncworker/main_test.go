@@ -297,10 +297,9 @@ func TestRun_ScheduledPassesNeverOverlapAndStopFinishesWrites(t *testing.T) {
 	}
 	// Start a change so that the next pass has writes to do, then stop
 	// once it is under way.
-	for _, id := range sb.SessionIDs() {
-		sb.AppendMessages(id)
-	}
-	time.Sleep(1200 * time.Millisecond)
+	patches := sb.Count(sandbox.RoutePatchCard)
+	appendToAll(t, sb)
+	waitUntil(t, "a write of the next pass", func() bool { return sb.Count(sandbox.RoutePatchCard) > patches })
 	close(stop)
 	select {
 	case code := <-done:

@@ -1,0 +1,191 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/syncworker/syncworker/internal/aggregate"
+	"github.com/syncworker/syncworker/internal/sandbox"
+	"github.com/syncworker/syncworker/internal/state"
+)
+
+var (
+	buildOnce sync.Once
+	binary    string
+	buildErr  error
+)
+
+// syncworkerBinary builds the command once per test run.
+func syncworkerBinary(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "syncworker-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binary = filepath.Join(dir, "syncworker")
+		out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
+		if err != nil {
+			buildErr = err
+			binary = string(out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("go build: %v\n%s", buildErr, binary)
+	}
+	return binary
+}
+
+// process is a syncworker child process with its output collected.
+type process struct {
+	cmd         *exec.Cmd
+	out, errOut *lockedBuffer
+	done        chan struct{}
+}
+
+func start(t *testing.T, args ...string) *process {
+	t.Helper()
+	p := &process{cmd: exec.Command(syncworkerBinary(t), args...), out: &lockedBuffer{}, errOut: &lockedBuffer{}, done: make(chan struct{})}
+	p.cmd.Stdout, p.cmd.Stderr = p.out, p.errOut
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() { p.cmd.Process.Kill(); <-p.done })
+	return p
+}
+
+// wait returns the exit status, failing the test after d.
+func (p *process) wait(t *testing.T, d time.Duration) int {
+	t.Helper()
+	select {
+	case <-p.done:
+		return p.cmd.ProcessState.ExitCode()
+	case <-time.After(d):
+		t.Fatalf("process still running after %v\nstdout:\n%s\nstderr:\n%s", d, p.out, p.errOut)
+		return -1
+	}
+}
+
+// waitFor polls until the process printed want on stdout.
+func (p *process) waitFor(t *testing.T, want string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for strings.Count(p.out.String(), want) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %d× %q on stdout:\n%s\nstderr:\n%s", n, want, p.out, p.errOut)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// waitUntil polls cond, failing the test after a minute.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// appendToAll gives every session of sb one more visitor message.
+func appendToAll(t *testing.T, sb *sandbox.Server) {
+	t.Helper()
+	for _, id := range sb.SessionIDs() {
+		msg := aggregate.Message{SentAt: time.Now(), Sender: aggregate.Sender{Type: aggregate.SenderVisitor, Name: "V"}, Text: "more"}
+		if err := sb.AppendMessages(id, msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// everySecond rewrites the tenant file's schedule to every second.
+func everySecond(t *testing.T, file string) {
+	b, _ := os.ReadFile(file)
+	os.WriteFile(file, bytes.Replace(b, []byte(`"* * * * *"`), []byte(`"* * * * * *"`), 1), 0o600)
+}
+
+func TestProcess_SIGTERMDuringPassFinishesWritesAndExits0(t *testing.T) {
+	sb, addr := newSandbox(t, 15, sandbox.Options{})
+	sb.SetFaults(sandbox.Everywhere(sandbox.Fault{Latency: 40 * time.Millisecond}))
+	dir := t.TempDir()
+	file := writeConfig(t, dir, "acme", addr, "sync:\n  concurrency: 2\n")
+	everySecond(t, file)
+	p := start(t, "run", "-config", file, "-stop-timeout", "30s")
+	p.waitFor(t, "tenant=acme ", 1)
+	// Give the next pass writes to do, and signal while it does them.
+	patches := sb.Count(sandbox.RoutePatchCard)
+	appendToAll(t, sb)
+	waitUntil(t, "two writes of the next pass", func() bool { return sb.Count(sandbox.RoutePatchCard) >= patches+2 })
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if code := p.wait(t, 30*time.Second); code != exitOK {
+		t.Fatalf("exit %d after SIGTERM\n%s", code, p.errOut)
+	}
+	// Every write that reached ESM had its cursor committed.
+	s, err := state.Open(filepath.Join(dir, "acme.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, c := range sb.SessionCards() {
+		st, ok, _ := s.Session(context.Background(), c.Text("chat_session_id"))
+		n, written := c.Number("message_count")
+		if written && (!ok || float64(st.LastSeq) < n) {
+			t.Errorf("card %s shows %v messages but the cursor is %d: a write without its commit", c.ID, n, st.LastSeq)
+		}
+	}
+	if runs, _ := s.Runs(context.Background(), 1); runs[0].Finished.IsZero() {
+		t.Errorf("the pass running at SIGTERM was not recorded as finished: %+v", runs[0])
+	}
+}
+
+func TestProcess_SecondSignalExitsAtOnce(t *testing.T) {
+	sb, addr := newSandbox(t, 15, sandbox.Options{})
+	sb.SetFaults(sandbox.Everywhere(sandbox.Fault{Latency: 2 * time.Second}))
+	file := writeConfig(t, t.TempDir(), "acme", addr, "")
+	everySecond(t, file)
+	p := start(t, "run", "-config", file, "-stop-timeout", "60s")
+	waitUntil(t, "a first request", func() bool { return len(sb.Requests()) > 0 })
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	time.Sleep(100 * time.Millisecond)
+	began := time.Now()
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	code := p.wait(t, 10*time.Second)
+	if code == exitOK || time.Since(began) > 5*time.Second {
+		t.Errorf("second signal: exit %d after %v; want a prompt non-zero exit", code, time.Since(began))
+	}
+}
+
+func TestProcess_SecondProcessOnSameStateExits3(t *testing.T) {
+	_, addr := newSandbox(t, 5, sandbox.Options{})
+	dir := t.TempDir()
+	file := writeConfig(t, dir, "acme", addr, "")
+	first := start(t, "run", "-config", file)
+	waitUntil(t, "the first process to schedule", func() bool { return strings.Contains(first.errOut.String(), "scheduled") })
+	second := start(t, "once", "-config", file)
+	if code := second.wait(t, 30*time.Second); code != exitFatal {
+		t.Errorf("second process: exit %d, want 3", code)
+	}
+	if out := second.out.String() + second.errOut.String(); !strings.Contains(out, filepath.Join(dir, "acme.db")) {
+		t.Errorf("second process does not name the state file:\n%s", out)
+	}
+	first.cmd.Process.Signal(syscall.SIGTERM)
+	if code := first.wait(t, 30*time.Second); code != exitOK {
+		t.Errorf("first process: exit %d after SIGTERM", code)
+	}
+}
