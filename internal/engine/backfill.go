@@ -34,8 +34,7 @@ func (e *Engine) Backfill(ctx context.Context, stop <-chan struct{}, since, unti
 		}
 		g.Go(func() error {
 			o, err := e.backfillSession(gctx, s.ID)
-			t.add(o)
-			return err
+			return e.counted(t, o, err)
 		})
 		return nil
 	})

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/syncworker/syncworker/internal/aggregate"
@@ -51,6 +52,9 @@ type Engine struct {
 	now    func() time.Time
 	people *people
 	hooks  Hooks
+	// lastDeferred is the error of the last session deferred because an
+	// API did not answer, to say what went wrong when the pass gives up.
+	lastDeferred atomic.Value
 }
 
 // Hooks let tests stop a pass at chosen points.
@@ -87,7 +91,7 @@ func New(cfg *config.Config, o Options) *Engine {
 		store:  o.Store,
 		log:    log,
 		now:    o.Now,
-		people: newPeople(o.ESM, o.Store, cfg.ESM.Person, log),
+		people: newPeople(o.ESM, o.Store, cfg.ESM.Person, log, o.Now),
 		hooks:  o.Hooks,
 	}
 }

@@ -20,28 +20,40 @@ var errStopped = errors.New("pass stopped")
 type tally struct {
 	mu sync.Mutex
 	Summary
+	// inARow counts deferred sessions since the last one that went
+	// through; at unreachableAfter the pass gives up.
+	inARow int
 }
 
-func (t *tally) add(o outcome) {
+// add counts o and reports whether so many sessions in a row were
+// deferred that the API must be taken as unreachable.
+func (t *tally) add(o outcome) (unreachable bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.Sessions++
 	switch o {
 	case written:
 		t.Written++
+		t.inARow = 0
 	case closed:
 		t.Written++
 		t.Ended++
+		t.inARow = 0
 	case unchanged:
 		t.Unchanged++
+		t.inARow = 0
 	case failed:
 		t.Failed++
+	case deferred:
+		t.Failed++
+		t.inARow++
 	case skipped:
 		t.Skipped++
 	case dropped:
 		t.Dropped++
 		t.Sessions--
 	}
+	return o == deferred && t.inARow >= unreachableAfter
 }
 
 // Pass runs one sync pass. Cancelling ctx abandons everything at once;
@@ -105,8 +117,7 @@ func (e *Engine) sync(ctx context.Context, stop <-chan struct{}, t *tally) error
 		seen[id] = c.ID
 		g.Go(func() error {
 			o, err := e.syncSession(gctx, id, c.ID)
-			t.add(o)
-			return err
+			return e.counted(t, o, err)
 		})
 		return nil
 	})
@@ -124,6 +135,18 @@ func (e *Engine) sync(ctx context.Context, stop <-chan struct{}, t *tally) error
 	n, err := e.dropInactive(ctx, seen)
 	t.Dropped += n
 	return fatal(err)
+}
+
+// counted counts a session's outcome and returns the error that ends the
+// pass, if any: the session's own fatal error, or an API taken as
+// unreachable because too many sessions in a row got no answer.
+func (e *Engine) counted(t *tally, o outcome, err error) error {
+	if t.add(o) && err == nil {
+		last, _ := e.lastDeferred.Load().(string)
+		err = fatal(fmt.Errorf("an API looks unreachable: %d sessions in a row got no answer; the last: %s",
+			unreachableAfter, last))
+	}
+	return err
 }
 
 // discover lists the cards whose active attribute holds the active value.

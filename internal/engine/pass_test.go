@@ -310,3 +310,24 @@ func liveMessages(id string) []aggregate.Message {
 		m(4, 160, aggregate.SenderAgent, "Ann Agent", "lc-1", "Let me check"),
 	}
 }
+
+func TestPass_ChatPlatformDownIsFatalAndChargesNoSession(t *testing.T) {
+	h := newHarness(t, "sync:\n  concurrency: 2\n")
+	h.generate(30)
+	h.sb.SetFaults(sandbox.Faults{Chat: sandbox.Fault{ServerErrorShare: 1}})
+	s, err := h.eng.Pass(context.Background(), nil)
+	var fe *engine.FatalError
+	if !errors.As(err, &fe) || !strings.Contains(err.Error(), "unreachable") {
+		t.Fatalf("pass over a dead chat platform: %s, %v; want a fatal 'unreachable' error", s, err)
+	}
+	n, _ := h.store.Counts(context.Background())
+	if n.Failing != 0 {
+		t.Errorf("%d sessions backed off for the platform's outage", n.Failing)
+	}
+	// Once it is back, one pass writes everything.
+	h.sb.SetFaults(sandbox.Faults{})
+	active := h.activeCards()
+	if s := h.pass(); s.Failed != 0 || s.Written != active {
+		t.Errorf("after the outage: %s", s)
+	}
+}

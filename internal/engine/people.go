@@ -32,8 +32,8 @@ type people struct {
 	warned map[string]bool // emails warned about in this pass
 }
 
-func newPeople(api ESM, store *state.Store, cfg config.PersonConfig, log *slog.Logger) *people {
-	return &people{esm: api, store: store, cfg: cfg, log: log, now: time.Now, warned: map[string]bool{}}
+func newPeople(api ESM, store *state.Store, cfg config.PersonConfig, log *slog.Logger, now func() time.Time) *people {
+	return &people{esm: api, store: store, cfg: cfg, log: log, now: now, warned: map[string]bool{}}
 }
 
 // beginPass lets each unresolved person be warned about once more.

@@ -6,7 +6,6 @@ import (
 
 	"github.com/syncworker/syncworker/internal/aggregate"
 	"github.com/syncworker/syncworker/internal/esm"
-	"github.com/syncworker/syncworker/internal/fetch"
 	"github.com/syncworker/syncworker/internal/state"
 )
 
@@ -20,6 +19,9 @@ const (
 	failed
 	skipped
 	dropped
+	// deferred sessions failed for a reason not their own (the API
+	// stumbled); they are tried again next pass without back-off.
+	deferred
 )
 
 // syncSession brings one session's card up to date. An error return is
@@ -120,23 +122,27 @@ func (e *Engine) write(ctx context.Context, st state.Session) (outcome, error) {
 }
 
 // fail handles a session's error: fatal errors end the pass, a deleted card
-// stops tracking, anything else backs the session off.
+// stops tracking, an API's stumble defers the session to the next pass, and
+// anything else backs it off.
 func (e *Engine) fail(ctx context.Context, st state.Session, err error) (outcome, error) {
-	var fe *FatalError
 	switch {
-	case errors.As(err, &fe):
-		return failed, err
 	case ctx.Err() != nil:
 		// The pass was cancelled; this is not the session's fault.
 		return failed, ctx.Err()
-	case errors.Is(err, esm.ErrLoginRefused), errors.Is(err, fetch.ErrUnauthorized):
-		return failed, fatal(err)
 	case errors.Is(err, esm.ErrCardNotFound):
 		e.log.Warn("card was deleted in ESM; session dropped from tracking", "session", st.ID, "card", st.CardID)
 		if err := e.store.Drop(ctx, st.ID); err != nil {
 			return failed, fatal(err)
 		}
 		return dropped, nil
+	}
+	switch classify(err) {
+	case classFatal:
+		return failed, fatal(err)
+	case classTransient:
+		e.lastDeferred.Store(err.Error())
+		e.log.Warn("session deferred to the next pass: the API did not answer", "session", st.ID, "err", err)
+		return deferred, nil
 	}
 	next := e.now().Add(backoff(st.Failures + 1))
 	n, rerr := e.store.RecordFailure(ctx, st.ID, err.Error(), next)

@@ -1,0 +1,62 @@
+package engine
+
+import (
+	"errors"
+	"io"
+	"net"
+
+	"github.com/syncworker/syncworker/internal/esm"
+	"github.com/syncworker/syncworker/internal/fetch"
+)
+
+// unreachableAfter is how many sessions in a row may fail transiently,
+// with no success between them, before the pass decides an API is down.
+// Random faults under retries essentially never reach it; an outage does
+// within one round of workers.
+const unreachableAfter = 10
+
+// errClass says who an error is about.
+type errClass int
+
+const (
+	// classSession errors are about the session or its card: it backs off.
+	classSession errClass = iota
+	// classTransient errors are about the API, not the session: 5xx or 429
+	// after the retries, a broken connection, a timeout. The session is
+	// tried again next pass without back-off.
+	classTransient
+	// classFatal errors stop the pass: nothing can be synced.
+	classFatal
+)
+
+func classify(err error) errClass {
+	var (
+		fatalErr *FatalError
+		fetchAPI *fetch.APIError
+		esmAPI   *esm.APIError
+		fetchRL  *fetch.RateLimitError
+		esmRL    *esm.RateLimitError
+		netErr   net.Error
+	)
+	switch {
+	case errors.As(err, &fatalErr), errors.Is(err, esm.ErrLoginRefused), errors.Is(err, fetch.ErrUnauthorized):
+		return classFatal
+	case errors.Is(err, fetch.ErrSessionNotFound), errors.Is(err, fetch.ErrInvalidResponse):
+		return classSession
+	case errors.As(err, &fetchAPI):
+		return statusClass(fetchAPI.Status)
+	case errors.As(err, &esmAPI):
+		return statusClass(esmAPI.Status)
+	case errors.As(err, &fetchRL), errors.As(err, &esmRL), errors.As(err, &netErr),
+		errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return classTransient
+	}
+	return classSession
+}
+
+func statusClass(status int) errClass {
+	if status >= 500 || status == 408 {
+		return classTransient
+	}
+	return classSession
+}

@@ -1,0 +1,50 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"testing"
+
+	"github.com/syncworker/syncworker/internal/esm"
+	"github.com/syncworker/syncworker/internal/fetch"
+)
+
+func TestClassify(t *testing.T) {
+	wrap := func(err error) error { return fmt.Errorf("fetch session ws-1: %w", err) }
+	tests := []struct {
+		name string
+		err  error
+		want errClass
+	}{
+		{"session not found", wrap(fetch.ErrSessionNotFound), classSession},
+		{"invalid response", wrap(fmt.Errorf("%w: seq 0", fetch.ErrInvalidResponse)), classSession},
+		{"write refused", &esm.WriteError{Errors: []esm.FieldError{{Attribute: "members", Message: "no such card"}}}, classSession},
+		{"chat 400", wrap(&fetch.APIError{Status: 400}), classSession},
+		{"esm 403", &esm.APIError{Status: 403}, classSession},
+		{"chat 503 after retries", wrap(&fetch.APIError{Status: 503}), classTransient},
+		{"esm 500", &esm.APIError{Status: 500}, classTransient},
+		{"esm 429 after retries", &esm.RateLimitError{}, classTransient},
+		{"chat 429 after retries", wrap(&fetch.RateLimitError{}), classTransient},
+		{"connection refused", wrap(&net.OpError{Op: "dial", Err: errors.New("connection refused")}), classTransient},
+		{"body cut off", wrap(io.ErrUnexpectedEOF), classTransient},
+		{"login refused", esm.ErrLoginRefused, classFatal},
+		{"chat token refused", wrap(fetch.ErrUnauthorized), classFatal},
+		{"state failing", fatal(errors.New("disk full")), classFatal},
+		{"anything else", errors.New("odd"), classSession},
+	}
+	for _, tt := range tests {
+		if got := classify(tt.err); got != tt.want {
+			t.Errorf("%s: classify = %d, want %d", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	for failures, want := range map[int]string{1: "1m0s", 2: "2m0s", 3: "4m0s", 11: "17h4m0s", 12: "24h0m0s", 40: "24h0m0s"} {
+		if got := backoff(failures).String(); got != want {
+			t.Errorf("backoff(%d) = %s, want %s", failures, got, want)
+		}
+	}
+}
