@@ -69,7 +69,7 @@ func (e *Engine) backfillSession(ctx context.Context, id string) (outcome, error
 		e.log.Warn("backfill: no card for session", "session", id, "err", err)
 		return failed, nil
 	}
-	return e.syncSession(ctx, id, cardID)
+	return e.syncSession(ctx, id, cardID, nil)
 }
 
 // findOrCreateCard returns the card holding session id, creating it the way

@@ -44,14 +44,15 @@ const (
 // Engine syncs one tenant. Its passes must not overlap; the scheduler runs
 // them one at a time.
 type Engine struct {
-	cfg    *config.Config
-	chat   Chat
-	esm    ESM
-	store  *state.Store
-	log    *slog.Logger
-	now    func() time.Time
-	people *people
-	hooks  Hooks
+	cfg      *config.Config
+	chat     Chat
+	esm      ESM
+	store    *state.Store
+	log      *slog.Logger
+	now      func() time.Time
+	people   *people
+	hooks    Hooks
+	fullScan bool
 	// lastDeferred is the error of the last session deferred because an
 	// API did not answer, to say what went wrong when the pass gives up.
 	lastDeferred atomic.Value
@@ -73,6 +74,9 @@ type Options struct {
 	Logger *slog.Logger
 	Now    func() time.Time
 	Hooks  Hooks
+	// FullScan syncs every active session every pass, as the ESM task
+	// syncworker replaces does; benchmarks use it as the baseline.
+	FullScan bool
 }
 
 // New returns an Engine for the tenant cfg.
@@ -85,14 +89,15 @@ func New(cfg *config.Config, o Options) *Engine {
 	}
 	log := o.Logger.With("tenant", cfg.Tenant)
 	return &Engine{
-		cfg:    cfg,
-		chat:   o.Chat,
-		esm:    o.ESM,
-		store:  o.Store,
-		log:    log,
-		now:    o.Now,
-		people: newPeople(o.ESM, o.Store, cfg.ESM.Person, log, o.Now),
-		hooks:  o.Hooks,
+		cfg:      cfg,
+		chat:     o.Chat,
+		esm:      o.ESM,
+		store:    o.Store,
+		log:      log,
+		now:      o.Now,
+		people:   newPeople(o.ESM, o.Store, cfg.ESM.Person, log, o.Now),
+		hooks:    o.Hooks,
+		fullScan: o.FullScan,
 	}
 }
 

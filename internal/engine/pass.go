@@ -74,7 +74,7 @@ func (e *Engine) Pass(ctx context.Context, stop <-chan struct{}) (Summary, error
 	}
 	t := &tally{Summary: Summary{Tenant: e.cfg.Tenant}}
 	e.people.beginPass()
-	err = e.sync(ctx, stop, t)
+	err = e.sync(ctx, stop, t, start)
 	t.Duration = e.now().Sub(start)
 	e.finishRun(runID, t.Summary, err)
 	return t.Summary, err
@@ -96,11 +96,15 @@ func (e *Engine) finishRun(id int64, s Summary, err error) {
 
 // sync discovers the active cards and syncs each session on up to
 // sync.concurrency workers while the listing goes on.
-func (e *Engine) sync(ctx context.Context, stop <-chan struct{}, t *tally) error {
+func (e *Engine) sync(ctx context.Context, stop <-chan struct{}, t *tally, start time.Time) error {
+	changed, err := e.listChanges(ctx)
+	if err != nil {
+		return fatal(err)
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(e.cfg.Sync.Concurrency)
 	seen := map[string]string{} // session id -> card id
-	err := e.discover(gctx, func(c esm.Card) error {
+	err = e.discover(gctx, func(c esm.Card) error {
 		if stopped(stop) {
 			return errStopped
 		}
@@ -116,7 +120,7 @@ func (e *Engine) sync(ctx context.Context, stop <-chan struct{}, t *tally) error
 		}
 		seen[id] = c.ID
 		g.Go(func() error {
-			o, err := e.syncSession(gctx, id, c.ID)
+			o, err := e.syncSession(gctx, id, c.ID, changed)
 			return e.counted(t, o, err)
 		})
 		return nil
@@ -127,6 +131,7 @@ func (e *Engine) sync(ctx context.Context, stop <-chan struct{}, t *tally) error
 	}
 	switch {
 	case errors.Is(err, errStopped):
+		// Unvisited sessions may have changed: keep the old watermark.
 		e.log.Info("pass stopped before discovery ended")
 		return nil
 	case err != nil:
@@ -134,7 +139,10 @@ func (e *Engine) sync(ctx context.Context, stop <-chan struct{}, t *tally) error
 	}
 	n, err := e.dropInactive(ctx, seen)
 	t.Dropped += n
-	return fatal(err)
+	if err != nil {
+		return fatal(err)
+	}
+	return fatal(e.saveWatermark(ctx, start))
 }
 
 // counted counts a session's outcome and returns the error that ends the

@@ -331,3 +331,63 @@ func TestPass_ChatPlatformDownIsFatalAndChargesNoSession(t *testing.T) {
 		t.Errorf("after the outage: %s", s)
 	}
 }
+
+func TestPass_IdlePassSendsNoSessionRequest(t *testing.T) {
+	h := newHarness(t, "")
+	h.generate(40)
+	h.pass()
+	h.advance(time.Minute)
+	h.sb.ResetStats()
+	s := h.pass()
+	for _, r := range []string{sandbox.RouteGetSession, sandbox.RouteListMessages, sandbox.RoutePatchCard} {
+		if n := h.count(r); n != 0 {
+			t.Errorf("idle pass sent %d %s", n, r)
+		}
+	}
+	if h.count(sandbox.RouteListSessions) != 1 || s.Unchanged != s.Sessions {
+		t.Errorf("idle pass: %s, %d listings of changes", s, h.count(sandbox.RouteListSessions))
+	}
+}
+
+func TestPass_OnlyChangedSessionsFetched(t *testing.T) {
+	h := newHarness(t, "")
+	for _, id := range []string{"ws-a", "ws-b", "ws-c"} {
+		h.sb.AddCase(liveSession(id), liveMessages(id))
+	}
+	h.pass()
+	h.advance(time.Hour) // beyond the watermark's overlap
+	h.sb.AppendMessages("ws-b", aggregate.Message{SentAt: h.now, Sender: aggregate.Sender{Type: aggregate.SenderVisitor}, Text: "x"})
+	h.sb.ResetStats()
+	if s := h.pass(); s.Written != 1 || s.Unchanged != 2 {
+		t.Errorf("summary %s", s)
+	}
+	if a, b, c := h.requestsFor("ws-a"), h.requestsFor("ws-b"), h.requestsFor("ws-c"); a != 0 || c != 0 || b != 2 {
+		t.Errorf("requests: ws-a %d, ws-b %d, ws-c %d; want 0, 2 (session + new messages), 0", a, b, c)
+	}
+}
+
+func TestPass_DeferredSessionRetriedWithoutChange(t *testing.T) {
+	h := newHarness(t, "")
+	for _, id := range []string{"ws-a", "ws-b"} {
+		h.sb.AddCase(liveSession(id), liveMessages(id))
+	}
+	h.pass()
+	h.advance(time.Minute)
+	h.sb.AppendMessages("ws-a", aggregate.Message{SentAt: h.now, Sender: aggregate.Sender{Type: aggregate.SenderVisitor}, Text: "x"})
+	h.sb.SetFaults(sandbox.Faults{Chat: sandbox.Fault{ServerErrorShare: 1, Routes: []string{sandbox.RouteGetSession}}})
+	if s := h.pass(); s.Failed != 1 {
+		t.Fatalf("pass with the session endpoint down: %s", s)
+	}
+	st, _, _ := h.store.Session(context.Background(), "ws-a")
+	if !st.Pending || st.Failures != 0 {
+		t.Errorf("ws-a after a 503: pending %v, failures %d; want pending and no back-off", st.Pending, st.Failures)
+	}
+	h.sb.SetFaults(sandbox.Faults{})
+	h.advance(time.Hour) // the listing no longer mentions ws-a
+	if s := h.pass(); s.Written != 1 {
+		t.Errorf("pass after recovery: %s, want ws-a written", s)
+	}
+	if got := h.card("ws-a").Text(h.cfg.ESM.Attributes.MessageCount); got != "5" {
+		t.Errorf("ws-a message_count = %s, want 5", got)
+	}
+}

@@ -24,10 +24,11 @@ const (
 	deferred
 )
 
-// syncSession brings one session's card up to date. An error return is
-// fatal for the pass; a session's own failure is recorded, backs it off,
-// and comes back as the outcome failed.
-func (e *Engine) syncSession(ctx context.Context, id, cardID string) (outcome, error) {
+// syncSession brings one session's card up to date when it is due (see
+// due; a nil changed makes every session due). An error return is fatal
+// for the pass; a session's own failure is recorded, backs it off, and
+// comes back as the outcome failed.
+func (e *Engine) syncSession(ctx context.Context, id, cardID string, changed *changes) (outcome, error) {
 	st, err := e.track(ctx, id, cardID)
 	if err != nil {
 		return failed, err
@@ -40,6 +41,8 @@ func (e *Engine) syncSession(ctx context.Context, id, cardID string) (outcome, e
 		return skipped, nil
 	case st.Failures > 0 && e.now().Before(st.NextAttempt):
 		return skipped, nil
+	case !e.due(st, changed, e.now()):
+		return unchanged, nil
 	}
 	o, err := e.write(ctx, st)
 	if err == nil {
@@ -103,7 +106,8 @@ func (e *Engine) write(ctx context.Context, st state.Session) (outcome, error) {
 		}
 	}
 	err = e.store.Commit(ctx, state.Commit{
-		ID: st.ID, NewMessages: fresh, Written: hashes, UpdatedAt: sess.UpdatedAt, Done: !card.Active,
+		ID: st.ID, NewMessages: fresh, Written: hashes, UpdatedAt: sess.UpdatedAt, StartedAt: sess.StartedAt,
+		Done: !card.Active,
 	})
 	if err != nil {
 		return failed, fatal(err)
@@ -141,6 +145,9 @@ func (e *Engine) fail(ctx context.Context, st state.Session, err error) (outcome
 		return failed, fatal(err)
 	case classTransient:
 		e.lastDeferred.Store(err.Error())
+		if rerr := e.store.RecordDeferred(ctx, st.ID, err.Error()); rerr != nil {
+			return failed, fatal(rerr)
+		}
 		e.log.Warn("session deferred to the next pass: the API did not answer", "session", st.ID, "err", err)
 		return deferred, nil
 	}

@@ -24,6 +24,11 @@ type Session struct {
 	// UpdatedAt is the platform's updated_at of the session when its card
 	// was last written.
 	UpdatedAt time.Time
+	// StartedAt is the session's started_at, known once it was written.
+	StartedAt time.Time
+	// Pending marks a session whose last attempt the API cut short: it is
+	// synced next pass even if the platform lists no change.
+	Pending bool
 	// Done is set once the inactive value is written.
 	Done        bool
 	Failures    int
@@ -33,16 +38,16 @@ type Session struct {
 	WrittenAt   time.Time
 }
 
-const sessionColumns = `session_id, card_id, last_seq, written, updated_at, done,
+const sessionColumns = `session_id, card_id, last_seq, written, updated_at, started_at, pending, done,
 	failures, next_attempt_at, last_error, first_seen_at, written_at`
 
 func scanSession(row interface{ Scan(...any) error }) (Session, error) {
 	var (
-		s                                   Session
-		written                             string
-		updated, next, firstSeen, writtenAt int64
+		s                                            Session
+		written                                      string
+		updated, started, next, firstSeen, writtenAt int64
 	)
-	err := row.Scan(&s.ID, &s.CardID, &s.LastSeq, &written, &updated, &s.Done,
+	err := row.Scan(&s.ID, &s.CardID, &s.LastSeq, &written, &updated, &started, &s.Pending, &s.Done,
 		&s.Failures, &next, &s.LastError, &firstSeen, &writtenAt)
 	if err != nil {
 		return Session{}, err
@@ -50,7 +55,7 @@ func scanSession(row interface{ Scan(...any) error }) (Session, error) {
 	if err := json.Unmarshal([]byte(written), &s.Written); err != nil {
 		return Session{}, fmt.Errorf("session %s: written values: %w", s.ID, err)
 	}
-	s.UpdatedAt, s.NextAttempt = fromUnixNano(updated), fromUnixNano(next)
+	s.UpdatedAt, s.StartedAt, s.NextAttempt = fromUnixNano(updated), fromUnixNano(started), fromUnixNano(next)
 	s.FirstSeen, s.WrittenAt = fromUnixNano(firstSeen), fromUnixNano(writtenAt)
 	return s, nil
 }
@@ -130,6 +135,7 @@ type Commit struct {
 	// Written replaces the hashes of the attributes it names.
 	Written   map[string]string
 	UpdatedAt time.Time
+	StartedAt time.Time
 	// Done marks the inactive value as written: the stored transcript is
 	// dropped and the session is never polled again.
 	Done bool
@@ -160,9 +166,9 @@ func (s *Store) Commit(ctx context.Context, c Commit) error {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE sessions SET last_seq = max(last_seq, ?), written = ?,
-			updated_at = ?, done = ?, failures = 0, next_attempt_at = 0, last_error = '', written_at = ?
-			WHERE session_id = ?`,
-			lastSeq, string(mergedJSON), unixNano(c.UpdatedAt), c.Done, unixNano(s.now()), c.ID)
+			updated_at = ?, started_at = ?, done = ?, pending = 0, failures = 0, next_attempt_at = 0,
+			last_error = '', written_at = ? WHERE session_id = ?`,
+			lastSeq, string(mergedJSON), unixNano(c.UpdatedAt), unixNano(c.StartedAt), c.Done, unixNano(s.now()), c.ID)
 		if err != nil {
 			return err
 		}
@@ -209,6 +215,15 @@ func (s *Store) RecordFailure(ctx context.Context, id, msg string, next time.Tim
 		return 0, fmt.Errorf("record failure of session %s: not tracked", id)
 	}
 	return failures, err
+}
+
+// RecordDeferred notes that the API cut session id's attempt short: it is
+// synced again next pass, with no back-off.
+func (s *Store) RecordDeferred(ctx context.Context, id, msg string) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE sessions SET pending = 1, last_error = ? WHERE session_id = ?`, msg, id)
+		return err
+	})
 }
 
 // Drop stops tracking session id and forgets its transcript.

@@ -38,8 +38,8 @@ func msgs(seqs ...int64) []aggregate.Message {
 func TestOpen_CreatesAndMigrates(t *testing.T) {
 	s := open(t)
 	var version int
-	if err := s.db.QueryRow(`PRAGMA user_version`).Scan(&version); err != nil || version != 1 {
-		t.Fatalf("user_version = %d, %v; want 1", version, err)
+	if err := s.db.QueryRow(`PRAGMA user_version`).Scan(&version); err != nil || version != len(mustMigrations()) {
+		t.Fatalf("user_version = %d, %v; want %d", version, err, len(mustMigrations()))
 	}
 	var mode string
 	s.db.QueryRow(`PRAGMA journal_mode`).Scan(&mode)
@@ -85,6 +85,38 @@ func TestOpen_NewerSchemaRefused(t *testing.T) {
 	_, err = Open(path)
 	if err == nil || !strings.Contains(err.Error(), "newer") {
 		t.Fatalf("err = %v, want refusal of a newer schema", err)
+	}
+}
+
+// TestOpen_MigratesOlderSchema opens a file written by the first schema, as
+// an older syncworker left it, and finds its data intact and migrated.
+func TestOpen_MigratesOlderSchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "acme.db")
+	db, err := sql.Open("sqlite3", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1, _ := migrationFS.ReadFile("migrations/0001_init.sql")
+	for _, stmt := range []string{string(v1), `PRAGMA user_version = 1`,
+		`INSERT INTO sessions (session_id, card_id, last_seq, first_seen_at) VALUES ('ws-1', '100', 7, 1)`} {
+		if _, err := db.Exec(stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got, ok, err := s.Session(ctx, "ws-1")
+	if !ok || err != nil || got.LastSeq != 7 || got.Pending || !got.StartedAt.IsZero() {
+		t.Fatalf("migrated session = %+v, %v, %v", got, ok, err)
+	}
+	var version int
+	s.db.QueryRow(`PRAGMA user_version`).Scan(&version)
+	if version != len(mustMigrations()) {
+		t.Errorf("user_version = %d after migration", version)
 	}
 }
 
@@ -190,6 +222,22 @@ func TestStore_FailuresAndCounts(t *testing.T) {
 	}
 	if _, err := s.RecordFailure(ctx, "zzz", "x", next); err == nil {
 		t.Error("RecordFailure of an untracked session succeeded")
+	}
+}
+
+func TestStore_DeferredUntilCommit(t *testing.T) {
+	s := open(t)
+	s.Track(ctx, "ws-1", "100")
+	if err := s.RecordDeferred(ctx, "ws-1", "status 503"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, _ := s.Session(ctx, "ws-1"); !got.Pending || got.Failures != 0 || got.LastError != "status 503" {
+		t.Errorf("deferred: %+v", got)
+	}
+	start := time.Date(2024, 6, 3, 9, 0, 0, 0, time.UTC)
+	s.Commit(ctx, Commit{ID: "ws-1", StartedAt: start})
+	if got, _, _ := s.Session(ctx, "ws-1"); got.Pending || !got.StartedAt.Equal(start) {
+		t.Errorf("after commit: %+v", got)
 	}
 }
 
