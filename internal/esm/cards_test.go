@@ -373,7 +373,8 @@ func TestClient_PatchCard_Status(t *testing.T) {
 	}{
 		{"503RetriedThenSurfaced", 503, nil, `{"code":503,"message":"Service Unavailable"}`, 3, isStatus(503)},
 		{"502RetriedThenSurfaced", 502, nil, ``, 3, isStatus(502)},
-		{"500NotRetried", 500, nil, `{"code":500,"message":"NullPointerException"}`, 1, isStatus(500)},
+		{"500RetriedThenSurfaced", 500, nil, `{"code":500,"message":"NullPointerException"}`, 3, isStatus(500)},
+		{"501NotRetried", 501, nil, ``, 1, isStatus(501)},
 		{"400NotRetried", 400, nil, `{"code":400,"message":"Invalid JSON.","error":"Bad Request"}`, 1,
 			func(err error) bool { var e *APIError; return errors.As(err, &e) && e.Message == "Invalid JSON." }},
 		{"403NotRetried", 403, nil, ``, 1, isStatus(403)},

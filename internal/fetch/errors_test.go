@@ -50,10 +50,16 @@ func TestClient_HTTPErrors(t *testing.T) {
 				t.Errorf("err = %v, want RateLimitError{7s}", err)
 			}
 		}},
-		{"ServerErrorNotRetried", reply(500, `{"error":"boom","trace":"x"}`), 1, func(t *testing.T, err error) {
+		{"ServerErrorRetriedThenSurfaced", reply(500, `{"error":"boom","trace":"x"}`), 3, func(t *testing.T, err error) {
 			var apiErr *fetch.APIError
 			if !errors.As(err, &apiErr) || apiErr.Status != 500 || apiErr.Message != "boom" {
 				t.Errorf("err = %#v, want APIError{500, boom}", err)
+			}
+		}},
+		{"NotImplementedNotRetried", reply(501, `{"error":"no"}`), 1, func(t *testing.T, err error) {
+			var apiErr *fetch.APIError
+			if !errors.As(err, &apiErr) || apiErr.Status != 501 {
+				t.Errorf("err = %#v, want APIError{501}", err)
 			}
 		}},
 		{"UnavailableRetriedThenSurfaced", reply(503, `{"error":"maintenance"}`), 3, func(t *testing.T, err error) {

@@ -298,8 +298,8 @@ func (c *Client) beforeAttempt(_ retryablehttp.Logger, req *http.Request, retry 
 }
 
 // checkRetry retries connection failures, broken bodies and the statuses a
-// busy server answers with (429, 502, 503, 504), and only for requests that
-// are safe to repeat.
+// busy or stumbling server answers with (429, 500, 502, 503, 504), and only
+// for requests that are safe to repeat. 501 and every 4xx but 429 are final.
 func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	if ctx.Err() != nil {
 		return false, ctx.Err()
@@ -315,7 +315,7 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 		return retryablehttp.DefaultRetryPolicy(ctx, nil, err)
 	}
 	switch resp.StatusCode {
-	case http.StatusTooManyRequests, http.StatusBadGateway,
+	case http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway,
 		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 		return true, nil
 	}
