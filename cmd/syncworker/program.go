@@ -30,6 +30,7 @@ const usageText = `usage:
   syncworker check    -config FILE                 validate config, log in, verify template and menu values
   syncworker status   -config FILE                 tracked / active / failing sessions, last runs
   syncworker sandbox  -listen ADDR                 serve the fake chat platform + fake ESM
+  syncworker bench                                 measure sync passes against the sandbox (README, "Performance")
 
 -config may name a directory: every *.yaml in it is one tenant.
 Run 'syncworker COMMAND -h' for a command's flags.
@@ -118,6 +119,8 @@ func (p *Program) command(name string) (command, bool) {
 		return &sandboxCmd{p: p}, true
 	case "demo":
 		return &demoCmd{p: p}, true
+	case "bench":
+		return &benchCmd{p: p}, true
 	}
 	return nil, false
 }

@@ -25,6 +25,12 @@ type tenant struct {
 // openTenant opens cfg's state file and builds its clients. Nothing is
 // contacted yet.
 func (p *Program) openTenant(cfg *config.Config) (*tenant, error) {
+	return p.openTenantWith(cfg, engine.Options{})
+}
+
+// openTenantWith is openTenant with engine options beyond the wiring (the
+// benchmark's FullScan).
+func (p *Program) openTenantWith(cfg *config.Config, o engine.Options) (*tenant, error) {
 	log := p.logger.With("tenant", cfg.Tenant)
 	chat, esmc, err := p.clients(cfg, log)
 	if err != nil {
@@ -34,9 +40,8 @@ func (p *Program) openTenant(cfg *config.Config) (*tenant, error) {
 	if err != nil {
 		return nil, withCode(exitFatal, err)
 	}
-	eng := engine.New(cfg, engine.Options{
-		Chat: chat, ESM: esmc, Store: store, Logger: p.logger, Now: p.Now, Hooks: p.Hooks,
-	})
+	o.Chat, o.ESM, o.Store, o.Logger, o.Now, o.Hooks = chat, esmc, store, p.logger, p.Now, p.Hooks
+	eng := engine.New(cfg, o)
 	return &tenant{cfg: cfg, store: store, chat: chat, esm: esmc, engine: eng, log: log}, nil
 }
 

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestMaxInWindow(t *testing.T) {
+	at := func(ms ...int) []time.Time {
+		var out []time.Time
+		for _, m := range ms {
+			out = append(out, time.Unix(0, 0).Add(time.Duration(m)*time.Millisecond))
+		}
+		return out
+	}
+	tests := []struct {
+		ts   []time.Time
+		want int
+	}{
+		{nil, 0},
+		{at(0), 1},
+		{at(0, 999), 2},
+		{at(0, 1000), 1}, // [t, t+1s) is half open
+		{at(900, 0, 100, 1100, 1050), 3},
+		{at(0, 10, 20, 990, 995, 2000), 5},
+	}
+	for _, tt := range tests {
+		if got := maxInWindow(tt.ts, time.Second); got != tt.want {
+			t.Errorf("maxInWindow(%v) = %d, want %d", tt.ts, got, tt.want)
+		}
+	}
+}
+
+// TestBench runs the benchmark small (all but the memory scenarios, which
+// start the syncworker binary as their sandbox), so that it keeps working, and checks
+// the request counts it reports against the targets that do not depend on
+// the machine: one session fetch, one messages page and one PATCH per card
+// when cold; no per-session request when idle; the ESM ceiling held.
+func TestBench(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs passes against a sandbox with latency")
+	}
+	r := run(t, "bench", "-sessions", "60", "-messages", "5", "-agents", "5", "-latency", "2ms",
+		"-baseline", "20", "-memory", "", "-rate", "20", "-log-level", "error")
+	if r.code != exitOK {
+		t.Fatalf("bench exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	// The table is the first block after the title: rows until a blank line.
+	rows := map[string][]string{}
+	table := strings.SplitN(r.stdout, "\n\n", 3)[1]
+	for _, line := range strings.Split(table, "\n") {
+		if f := strings.Fields(line); len(f) > 9 {
+			rows[f[0]] = f
+		}
+	}
+	// Columns: scenario sessions chat-list chat-session chat-messages login esm-list patch post ...
+	want := map[string][]string{
+		"cold":      {"60", "0", "60", "60", "1", "", "60", "0"},
+		"warm-idle": {"60", "1", "0", "0", "0", "", "0", "0"},
+		"warm-1%":   {"60", "1", "", "", "0", "", "", "0"},
+	}
+	for name, cols := range want {
+		got, ok := rows[name]
+		if !ok {
+			t.Fatalf("no row %q in:\n%s", name, r.stdout)
+		}
+		for i, w := range cols {
+			if w != "" && got[i+1] != w {
+				t.Errorf("%s column %d = %s, want %s\n%s", name, i+1, got[i+1], w, r.stdout)
+			}
+		}
+	}
+	if !strings.Contains(r.stdout, "busiest one-second window held") || !strings.Contains(r.stdout, "faster than baseline") {
+		t.Errorf("bench output lacks the rate check or the baseline:\n%s", r.stdout)
+	}
+}
