@@ -77,9 +77,24 @@ func writeConfig(t *testing.T, dir, tenant, addr, extra string) string {
 	return file
 }
 
+// unlimited lifts the rate ceilings of the tenant file, for tests whose
+// subject is not pacing.
+func unlimited(t *testing.T, file string) {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = bytes.Replace(b, []byte("\nesm:\n"), []byte("\n  max_rps: 0\nesm:\n  max_rps: 0\n"), 1)
+	if err := os.WriteFile(file, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestOnce_WritesAndSummarises(t *testing.T) {
 	sb, addr := newSandbox(t, 20, sandbox.Options{})
 	file := writeConfig(t, t.TempDir(), "acme", addr, "")
+	unlimited(t, file)
 	r := run(t, "once", "-config", file)
 	if r.code != exitOK {
 		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
@@ -146,8 +161,8 @@ func TestOnce_OneTenantFailingDoesNotStopAnother(t *testing.T) {
 	good, goodAddr := newSandbox(t, 10, sandbox.Options{})
 	_, badAddr := newSandbox(t, 10, sandbox.Options{ChatToken: sandboxChatToken, Login: sandboxLogin, Password: "another-password"})
 	dir := t.TempDir()
-	writeConfig(t, dir, "good", goodAddr, "")
-	writeConfig(t, dir, "bad", badAddr, "")
+	unlimited(t, writeConfig(t, dir, "good", goodAddr, ""))
+	unlimited(t, writeConfig(t, dir, "bad", badAddr, ""))
 	r := run(t, "once", "-config", dir)
 	if r.code != exitFatal {
 		t.Errorf("exit %d, want 3 for the tenant whose login is refused", r.code)
@@ -219,6 +234,7 @@ func TestStatus_ShowsFailingSession(t *testing.T) {
 	}
 	sb.DeleteSession(gone)
 	file := writeConfig(t, t.TempDir(), "acme", addr, "")
+	unlimited(t, file)
 	if r := run(t, "once", "-config", file); r.code != exitPartial || !strings.Contains(r.stdout, "failed=1") {
 		t.Fatalf("once: exit %d, %q; want 1 with one failed session", r.code, r.stdout)
 	}

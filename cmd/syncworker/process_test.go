@@ -103,10 +103,15 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// appendToAll gives every session of sb one more visitor message.
+// appendToAll gives every session of sb still going on one more visitor
+// message. Ended sessions get none: a platform adds nothing to them, and
+// syncworker never asks about them again once closed (SPEC §6).
 func appendToAll(t *testing.T, sb *sandbox.Server) {
 	t.Helper()
 	for _, id := range sb.SessionIDs() {
+		if s, _, _ := sb.Session(id); s.Ended() {
+			continue
+		}
 		msg := aggregate.Message{SentAt: time.Now(), Sender: aggregate.Sender{Type: aggregate.SenderVisitor, Name: "V"}, Text: "more"}
 		if err := sb.AppendMessages(id, msg); err != nil {
 			t.Fatal(err)

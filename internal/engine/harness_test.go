@@ -60,8 +60,18 @@ var epoch = time.Date(2024, 6, 3, 12, 0, 0, 0, time.UTC)
 // newHarness starts a sandbox and a tenant whose YAML has extra appended.
 func newHarness(t *testing.T, extra string) *harness {
 	t.Helper()
+	return newHarnessWith(t, extra, nil)
+}
+
+// newHarnessWith is newHarness with the sandbox's options adjusted by opts.
+func newHarnessWith(t *testing.T, extra string, opts func(*sandbox.Options)) *harness {
+	t.Helper()
 	h := &harness{t: t, now: epoch, logs: &syncBuffer{}}
-	h.sb = sandbox.New(sandbox.Options{ChatToken: "chat-token", Login: "worker", Password: "pw", Now: h.clock})
+	o := sandbox.Options{ChatToken: "chat-token", Login: "worker", Password: "pw", Now: h.clock}
+	if opts != nil {
+		opts(&o)
+	}
+	h.sb = sandbox.New(o)
 	h.srv = httptest.NewServer(h.sb)
 	t.Cleanup(h.srv.Close)
 	yaml := fmt.Sprintf(`tenant: test
@@ -110,12 +120,14 @@ func (h *harness) open() {
 	h.store = store
 	h.t.Cleanup(func() { store.Close() })
 	httpOpts := httpclient.Options{MinWait: time.Millisecond, MaxWait: 5 * time.Millisecond, MaxRetryAfter: 5 * time.Millisecond}
-	chat, err := fetch.New(fetch.Options{BaseURL: h.cfg.Chat.BaseURL, Token: string(h.cfg.Chat.Token), Now: h.clock, HTTP: httpOpts})
+	chatHTTP, esmHTTP := httpOpts, httpOpts
+	chatHTTP.Timeout, esmHTTP.Timeout = h.cfg.Chat.Timeout, h.cfg.ESM.Timeout
+	chat, err := fetch.New(fetch.Options{BaseURL: h.cfg.Chat.BaseURL, Token: string(h.cfg.Chat.Token), Now: h.clock, HTTP: chatHTTP})
 	if err != nil {
 		h.t.Fatal(err)
 	}
 	esmc, err := esm.New(esm.Options{BaseURL: h.cfg.ESM.BaseURL, Login: h.cfg.ESM.Login,
-		Password: string(h.cfg.ESM.Password), Now: h.clock, HTTP: httpOpts})
+		Password: string(h.cfg.ESM.Password), Now: h.clock, HTTP: esmHTTP})
 	if err != nil {
 		h.t.Fatal(err)
 	}

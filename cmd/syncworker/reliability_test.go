@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/syncworker/syncworker/internal/aggregate"
+	"github.com/syncworker/syncworker/internal/sandbox"
+	"github.com/syncworker/syncworker/internal/state"
+)
+
+// TestProcess_SIGKILLAtRandomPointsConverges kills `syncworker once` with
+// SIGKILL at random points of a pass over 500 sessions, 20 times in a row,
+// then lets one pass finish: every card is right, no card is duplicated,
+// and the state file is sound.
+func TestProcess_SIGKILLAtRandomPointsConverges(t *testing.T) {
+	sb, addr := newSandbox(t, 0, sandbox.Options{})
+	if _, err := sb.Generate(sandbox.GenOptions{Sessions: 500, MessagesPerSession: 8, Agents: 10, Seed: 5}); err != nil {
+		t.Fatal(err)
+	}
+	sb.SetFaults(sandbox.Everywhere(sandbox.Fault{Latency: 2 * time.Millisecond}))
+	dir := t.TempDir()
+	file := writeConfig(t, dir, "acme", addr, "sync:\n  concurrency: 8\n")
+	unlimited(t, file)
+	cards := len(sb.SessionCards())
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range 20 {
+		// New messages between kills, so that later passes have writes to
+		// be killed in too.
+		if i%5 == 4 {
+			appendToAll(t, sb)
+		}
+		p := start(t, "once", "-config", file)
+		time.Sleep(time.Duration(rng.IntN(1500)) * time.Millisecond)
+		p.cmd.Process.Kill()
+		p.wait(t, 10*time.Second)
+	}
+	if r := run(t, "once", "-config", file); r.code != exitOK {
+		t.Fatalf("pass after 20 kills: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if got := len(sb.SessionCards()); got != cards {
+		t.Errorf("%d cards after the kills, want %d", got, cards)
+	}
+	for _, id := range sb.SessionIDs() {
+		if n := len(sb.CardsBySession(id)); n != 1 {
+			t.Errorf("session %s has %d cards", id, n)
+		}
+		s, msgs, _ := sb.Session(id)
+		want := aggregate.Aggregate(s, msgs, aggregate.Options{Now: time.Now(), Location: time.UTC, MaxActiveAge: 168 * time.Hour})
+		c, _ := sb.CardBySession(id)
+		if got := c.Text("chat_log"); got != want.ChatLog {
+			t.Errorf("session %s: chat log differs from its transcript", id)
+		}
+		if n, _ := c.Number("message_count"); int(n) != want.MessageCount {
+			t.Errorf("session %s: message_count %v, want %d", id, n, want.MessageCount)
+		}
+		if got, wantActive := c.Text("is_chat_active"), map[bool]string{true: "Yes", false: "No"}[want.Active]; got != wantActive {
+			t.Errorf("session %s: active %q, want %q", id, got, wantActive)
+		}
+	}
+	s, err := state.Open(filepath.Join(dir, "acme.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if res, err := s.IntegrityCheck(context.Background()); err != nil || res != "ok" {
+		t.Errorf("integrity_check = %q, %v", res, err)
+	}
+}
+
+// TestSecretsNeverLeak runs every command at debug level with distinctive
+// secrets, through failures too, and searches all output and the state
+// file for them.
+func TestSecretsNeverLeak(t *testing.T) {
+	const (
+		token    = "tok-S3cr3t-Chat-9f8e7d"
+		password = "pw-S3cr3t-Esm-1a2b3c"
+	)
+	sb, addr := newSandbox(t, 0, sandbox.Options{ChatToken: token, Login: "svc-sync", Password: password, TokenTTL: 2 * time.Second})
+	if _, err := sb.Generate(sandbox.GenOptions{Sessions: 30, MessagesPerSession: 5, Agents: 3, Seed: 9}); err != nil {
+		t.Fatal(err)
+	}
+	sb.SetFaults(sandbox.Everywhere(sandbox.Fault{ServerErrorShare: 0.2, RateLimitShare: 0.1, MalformedShare: 0.05}))
+	dir := t.TempDir()
+	t.Setenv("SW_TEST_TOKEN", token)
+	t.Setenv("SW_TEST_PASSWORD", password)
+	body := strings.NewReplacer(sandboxChatToken, "${SW_TEST_TOKEN}", sandboxPassword, "${SW_TEST_PASSWORD}", "login: "+sandboxLogin, "login: svc-sync").
+		Replace(sandboxConfig("acme", addr, filepath.Join(dir, "acme.db")))
+	file := filepath.Join(dir, "acme.yaml")
+	os.WriteFile(file, []byte(body), 0o600)
+	wrong := filepath.Join(dir, "wrong", "acme.yaml")
+	os.MkdirAll(filepath.Dir(wrong), 0o700)
+	os.WriteFile(wrong, []byte(strings.Replace(body, "${SW_TEST_PASSWORD}", password+"-wrong", 1)), 0o644)
+
+	var all strings.Builder
+	for _, args := range [][]string{
+		{"once", "-config", file, "-log-level", "debug"},
+		{"once", "-config", file, "-log-level", "debug", "-log-format", "json"},
+		{"status", "-config", file},
+		{"check", "-config", file, "-log-level", "debug"},
+		{"check", "-config", wrong, "-log-level", "debug"},
+		{"once", "-config", wrong, "-log-level", "debug"},
+		{"backfill", "-config", file, "-since", "2000-01-01", "-log-level", "debug"},
+	} {
+		r := run(t, args...)
+		all.WriteString(r.stdout + r.stderr)
+	}
+	state, _ := os.ReadFile(filepath.Join(dir, "acme.db"))
+	wal, _ := os.ReadFile(filepath.Join(dir, "acme.db-wal"))
+	for _, secret := range []string{token, password} {
+		if strings.Contains(all.String(), secret) {
+			t.Errorf("output holds the secret %q", secret)
+		}
+		if strings.Contains(string(state)+string(wal), secret) {
+			t.Errorf("the state file holds the secret %q", secret)
+		}
+	}
+	if !strings.Contains(all.String(), "level=DEBUG") || !strings.Contains(all.String(), "readable by others") {
+		t.Errorf("the run did not reach debug logs or the literal-secret warning:\n%.2000s", all.String())
+	}
+}
