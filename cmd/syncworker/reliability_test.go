@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -122,5 +123,43 @@ func TestSecretsNeverLeak(t *testing.T) {
 	}
 	if !strings.Contains(all.String(), "level=DEBUG") || !strings.Contains(all.String(), "readable by others") {
 		t.Errorf("the run did not reach debug logs or the literal-secret warning:\n%.2000s", all.String())
+	}
+}
+
+// TestOnce_UnusableStateExits3ContactingNothing: a full disk, a directory
+// that cannot be made, a file that is not SQLite, a schema from the future.
+func TestOnce_UnusableStateExits3ContactingNothing(t *testing.T) {
+	bin := syncworkerBinary(t)
+	sb, addr := newSandbox(t, 5, sandbox.Options{})
+	tests := []struct {
+		name  string
+		state func(dir string) string // returns the state path
+		shell string                  // a limit set before exec, if any
+		want  string
+	}{
+		{"disk full", func(dir string) string { return filepath.Join(dir, "acme.db") }, "ulimit -f 8; ", "acme.db"},
+		{"directory cannot be made", func(string) string { return "/proc/syncworker-test/acme.db" }, "", "/proc/syncworker-test/acme.db"},
+		{"not SQLite", func(dir string) string {
+			p := filepath.Join(dir, "acme.db")
+			os.WriteFile(p, []byte(strings.Repeat("not a database\n", 300)), 0o600)
+			return p
+		}, "", "not a syncworker state database"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := tt.state(dir)
+			file := filepath.Join(dir, "acme.yaml")
+			os.WriteFile(file, []byte(sandboxConfig("acme", addr, path)), 0o600)
+			sb.ResetStats()
+			cmd := exec.Command("/bin/sh", "-c", tt.shell+`exec "$0" once -config "$1"`, bin, file)
+			out, _ := cmd.CombinedOutput()
+			if code := cmd.ProcessState.ExitCode(); code != exitFatal || !strings.Contains(string(out), tt.want) {
+				t.Errorf("exit %d, output:\n%s\nwant 3 and %q", code, out, tt.want)
+			}
+			if n := len(sb.Requests()); n != 0 {
+				t.Errorf("%d requests reached the APIs", n)
+			}
+		})
 	}
 }

@@ -391,3 +391,30 @@ func TestPass_DeferredSessionRetriedWithoutChange(t *testing.T) {
 		t.Errorf("ws-a message_count = %s, want 5", got)
 	}
 }
+
+// TestPass_OneLookupPerDistinctPerson: a cold pass asks ESM once per
+// distinct email (customers and agents), however many sessions share it,
+// and not at all for people without an email.
+func TestPass_OneLookupPerDistinctPerson(t *testing.T) {
+	h := newHarness(t, "sync:\n  concurrency: 8\n")
+	ids := h.generate(120)
+	emails := map[string]bool{}
+	for _, id := range ids {
+		s, _, _ := h.sb.Session(id)
+		if e := aggregate.NormalizeEmail(s.Customer.Email); e != "" {
+			emails[e] = true
+		}
+		for _, lc := range s.LiveChats {
+			for _, a := range lc.Agents {
+				if e := aggregate.NormalizeEmail(a.Email); e != "" {
+					emails[e] = true
+				}
+			}
+		}
+	}
+	h.pass()
+	// One discovery page holds all 120 cards.
+	if got, want := h.count(sandbox.RouteListCards), 1+len(emails); got != want {
+		t.Errorf("%d card listings, want 1 discovery page + %d distinct people", got, len(emails))
+	}
+}

@@ -156,3 +156,24 @@ func TestPass_StuckServerEndsAtDeadline(t *testing.T) {
 		})
 	}
 }
+
+// TestPass_HostileTranscript: a message of 10 MB fails only its session,
+// with an error naming it, and leaves its card as it was.
+func TestPass_HostileTranscript(t *testing.T) {
+	h := newHarness(t, "")
+	h.sb.AddCase(liveSession("ws-ok"), liveMessages("ws-ok"))
+	bad := liveMessages("ws-huge")
+	bad[1].Text = strings.Repeat("A", 10<<20)
+	h.sb.AddCase(liveSession("ws-huge"), bad)
+	s := h.pass()
+	if s.Written != 1 || s.Failed != 1 {
+		t.Fatalf("summary %s, want ws-ok written and ws-huge failed", s)
+	}
+	st, _, _ := h.store.Session(context.Background(), "ws-huge")
+	if !strings.Contains(st.LastError, "ws-huge") || st.Failures != 1 {
+		t.Errorf("ws-huge: failures %d, error %q; want one failure naming the session", st.Failures, st.LastError)
+	}
+	if c := h.card("ws-huge"); c.Has(h.cfg.ESM.Attributes.ChatLog) || c.Has(h.cfg.ESM.Attributes.MessageCount) {
+		t.Error("ws-huge's card was written")
+	}
+}

@@ -2,10 +2,13 @@ package httpclient
 
 import (
 	"context"
+	"encoding/pem"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -215,5 +218,56 @@ func TestRetryAfter(t *testing.T) {
 		if got != tt.want || ok != tt.wantOK {
 			t.Errorf("RetryAfter(%q) = %v, %v; want %v, %v", tt.in, got, ok, tt.want, tt.wantOK)
 		}
+	}
+}
+
+// TestClient_HugeAnnouncedBody: a server announcing a 2 GB body is refused
+// at once, without reading it or retrying.
+func TestClient_HugeAnnouncedBody(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.Header().Set("Content-Length", "2147483648")
+		w.WriteHeader(200)
+		w.Write([]byte(`{"data":[`))
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	}))
+	defer srv.Close()
+	c := fastClient(t, Options{Retries: 3, Timeout: 10 * time.Second})
+	start := time.Now()
+	_, err := c.Do(context.Background(), Request{Method: "GET", URL: srv.URL})
+	var tooLarge *BodyTooLargeError
+	if !errors.As(err, &tooLarge) || hits.Load() != 1 || time.Since(start) > 5*time.Second {
+		t.Errorf("err = %v after %d requests and %v; want BodyTooLargeError at once", err, hits.Load(), time.Since(start))
+	}
+}
+
+// TestClient_TLS: verification is always on; a server signed by a CA that
+// is not trusted is refused without retries, and trusted through CAFile.
+func TestClient_TLS(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{}`)
+	}))
+	defer srv.Close()
+	untrusted := fastClient(t, Options{Retries: 3})
+	if _, err := untrusted.Do(context.Background(), Request{Method: "GET", URL: srv.URL}); err == nil ||
+		!strings.Contains(err.Error(), "certificate") || hits.Load() != 0 {
+		t.Errorf("untrusted server: err = %v after %d handled requests; want a certificate error", err, hits.Load())
+	}
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+	if err := os.WriteFile(caFile, pemBytes, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	trusted := fastClient(t, Options{CAFile: caFile})
+	if resp, err := trusted.Do(context.Background(), Request{Method: "GET", URL: srv.URL}); err != nil || resp.StatusCode != 200 {
+		t.Errorf("with CAFile: %v, %v", resp, err)
+	}
+	if _, err := New(Options{CAFile: filepath.Join(t.TempDir(), "missing.pem")}); err == nil {
+		t.Error("a missing CA file was accepted")
 	}
 }
