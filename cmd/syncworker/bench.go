@@ -8,11 +8,8 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"runtime/metrics"
 	"slices"
@@ -140,9 +137,7 @@ func (c *benchCmd) run(ctx context.Context, stop <-chan struct{}) error {
 // passes.
 type benchEnv struct {
 	c           *benchCmd
-	sb          *sandbox.Server
-	srv         *http.Server
-	dir         string
+	sb          *localSandbox
 	t           *tenant
 	cfg         *config.Config
 	sandboxHeap uint64
@@ -157,35 +152,28 @@ func (c *benchCmd) newEnv(sessions int, latency time.Duration, concurrency int, 
 		return nil, err
 	}
 	sb.SetFaults(sandbox.Everywhere(sandbox.Fault{Latency: latency}))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	local, err := serveLocal(sb)
 	if err != nil {
 		return nil, err
 	}
-	srv := &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln)
-	dir, err := os.MkdirTemp("", "syncworker-bench-")
+	// No rate ceilings: the lower bound assumes none.
+	cfg, err := local.tenant("bench", fmt.Sprintf("sync:\n  concurrency: %d\n  pass_timeout: 1h\n", concurrency))
 	if err != nil {
+		local.Close()
 		return nil, err
 	}
-	yaml := sandboxConfig("bench", ln.Addr().String(), filepath.Join(dir, "bench.db")) +
-		fmt.Sprintf("sync:\n  concurrency: %d\n  pass_timeout: 1h\n", concurrency)
-	cfg, err := config.Parse(strings.NewReader(yaml), "bench.yaml", func(string) (string, bool) { return "", false })
-	if err != nil {
-		return nil, err
-	}
-	cfg.Chat.MaxRPS, cfg.ESM.MaxRPS = 0, 0 // the lower bound assumes no ceiling
 	t, err := c.p.openTenantWith(cfg, engine.Options{FullScan: fullScan})
 	if err != nil {
+		local.Close()
 		return nil, err
 	}
 	runtime.GC()
-	return &benchEnv{c: c, sb: sb, srv: srv, dir: dir, t: t, cfg: cfg, sandboxHeap: heapBytes()}, nil
+	return &benchEnv{c: c, sb: local, t: t, cfg: cfg, sandboxHeap: heapBytes()}, nil
 }
 
 func (e *benchEnv) close() {
 	e.t.Close()
-	e.srv.Close()
-	os.RemoveAll(e.dir)
+	e.sb.Close()
 }
 
 // touch gives n active sessions a new message and ends m others.
@@ -276,9 +264,7 @@ func (c *benchCmd) measureMemory(ctx context.Context, n int) (benchRow, error) {
 		return benchRow{}, err
 	}
 	defer os.RemoveAll(dir)
-	yaml := sandboxConfig("bench", addr, filepath.Join(dir, "bench.db")) +
-		fmt.Sprintf("sync:\n  concurrency: %d\n  pass_timeout: 1h\n", c.concurrency)
-	cfg, err := config.Parse(strings.NewReader(yaml), "bench.yaml", func(string) (string, bool) { return "", false })
+	cfg, err := sandboxTenant("bench", addr, dir, fmt.Sprintf("sync:\n  concurrency: %d\n  pass_timeout: 1h\n", c.concurrency))
 	if err != nil {
 		return benchRow{}, err
 	}
@@ -340,21 +326,12 @@ func (c *benchCmd) rateCheck(ctx context.Context, w io.Writer) error {
 	if _, err := sb.Generate(sandbox.GenOptions{Sessions: 60, MessagesPerSession: c.messages, Agents: 20, Seed: 7, EndedShare: -1}); err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	local, err := serveLocal(sb)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln)
-	defer srv.Close()
-	dir, err := os.MkdirTemp("", "syncworker-bench-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	yaml := sandboxConfig("rate", ln.Addr().String(), filepath.Join(dir, "rate.db")) +
-		fmt.Sprintf("sync:\n  concurrency: %d\n", c.concurrency)
-	cfg, err := config.Parse(strings.NewReader(yaml), "rate.yaml", func(string) (string, bool) { return "", false })
+	defer local.Close()
+	cfg, err := local.tenant("rate", fmt.Sprintf("sync:\n  concurrency: %d\n", c.concurrency))
 	if err != nil {
 		return err
 	}

@@ -6,15 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/syncworker/syncworker/internal/config"
 	"github.com/syncworker/syncworker/internal/sandbox"
@@ -34,26 +29,15 @@ func (c *demoCmd) run(ctx context.Context, stop <-chan struct{}) error {
 			return err
 		}
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	local, err := serveLocal(sb)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln)
-	defer srv.Close()
-
-	dir, err := os.MkdirTemp("", "syncworker-demo-")
+	defer local.Close()
+	cfg, err := local.tenant("demo", "timezone: Europe/Helsinki\n")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	yaml := sandboxConfig("demo", ln.Addr().String(), filepath.Join(dir, "demo.db")) + "timezone: Europe/Helsinki\n"
-	cfg, err := config.Parse(strings.NewReader(yaml), "demo.yaml", func(string) (string, bool) { return "", false })
-	if err != nil {
-		return fmt.Errorf("demo config: %w", err)
-	}
-	// The sandbox runs in this process: no rate ceilings to respect.
-	cfg.Chat.MaxRPS, cfg.ESM.MaxRPS = 0, 0
 	fmt.Fprintf(c.p.Stdout, "Sandbox: %d chat sessions, each with an empty card made the way createChatSession makes it.\n", len(sb.SessionCards()))
 	fmt.Fprintf(c.p.Stdout, "One sync pass (state in a temporary SQLite file):\n\n")
 	t, err := c.p.openTenant(cfg)

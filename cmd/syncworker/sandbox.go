@@ -1,10 +1,15 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
+	"strings"
+
 	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/syncworker/syncworker/internal/config"
 	"net"
 	"net/http"
 	"time"
@@ -93,6 +98,60 @@ func (c *sandboxCmd) run(ctx context.Context, stop <-chan struct{}) error {
 		return withCode(exitFatal, err)
 	}
 	return nil
+}
+
+// localSandbox is a sandbox served by this process on a loopback port,
+// with a temporary directory for the state of the tenants that use it.
+type localSandbox struct {
+	*sandbox.Server
+	srv  *http.Server
+	addr string
+	dir  string
+}
+
+// serveLocal serves sb on a loopback port until Close.
+func serveLocal(sb *sandbox.Server) (*localSandbox, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "syncworker-")
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	srv := &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	return &localSandbox{Server: sb, srv: srv, addr: ln.Addr().String(), dir: dir}, nil
+}
+
+// Close stops serving and removes the state directory.
+func (l *localSandbox) Close() {
+	l.srv.Close()
+	os.RemoveAll(l.dir)
+}
+
+// tenant is the configuration of a tenant named name against l, with
+// extra YAML appended. The sandbox runs in this process: there are no rate
+// ceilings to respect.
+func (l *localSandbox) tenant(name, extra string) (*config.Config, error) {
+	cfg, err := sandboxTenant(name, l.addr, l.dir, extra)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Chat.MaxRPS, cfg.ESM.MaxRPS = 0, 0
+	return cfg, nil
+}
+
+// sandboxTenant parses the configuration of a tenant named name against a
+// sandbox at addr, its state under dir, with extra YAML appended.
+func sandboxTenant(name, addr, dir, extra string) (*config.Config, error) {
+	yaml := sandboxConfig(name, addr, filepath.Join(dir, name+".db")) + extra
+	cfg, err := config.Parse(strings.NewReader(yaml), name+".yaml", func(string) (string, bool) { return "", false })
+	if err != nil {
+		return nil, fmt.Errorf("%s config: %w", name, err)
+	}
+	return cfg, nil
 }
 
 // sandboxConfig is a tenant file pointing at a sandbox on addr.
