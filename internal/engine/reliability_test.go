@@ -177,3 +177,31 @@ func TestPass_HostileTranscript(t *testing.T) {
 		t.Error("ws-huge's card was written")
 	}
 }
+
+// TestPass_GarbledListingEntryDoesNotStopPasses: the platform's listing
+// garbles one entry's times; the pass goes on, and that session is fetched
+// (its own data checks) and written.
+func TestPass_GarbledListingEntryDoesNotStopPasses(t *testing.T) {
+	h := newHarness(t, "")
+	for _, id := range []string{"ws-a", "ws-b"} {
+		h.sb.AddCase(liveSession(id), liveMessages(id))
+	}
+	h.pass()
+	h.advance(time.Hour)
+	h.sb.AppendMessages("ws-a", aggregate.Message{SentAt: h.now, Sender: aggregate.Sender{Type: aggregate.SenderVisitor}, Text: "x"})
+	h.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == sandbox.ChatPrefix+"/sessions" {
+			w.Header().Set("Content-Type", "application/json")
+			w.Write([]byte(`{"sessions":[{"id":"ws-a","status":"???","started_at":"garbage","updated_at":"2999-99-99"}],"next_cursor":""}`))
+			return
+		}
+		h.sb.ServeHTTP(w, r)
+	})
+	s := h.pass()
+	if s.Written != 1 || s.Failed != 0 {
+		t.Errorf("summary %s, want ws-a written despite its garbled listing entry", s)
+	}
+	if got := h.card("ws-a").Text(h.cfg.ESM.Attributes.MessageCount); got != "5" {
+		t.Errorf("ws-a message_count = %s, want 5", got)
+	}
+}

@@ -3,6 +3,7 @@ package fetch
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/syncworker/syncworker/internal/aggregate"
@@ -10,8 +11,8 @@ import (
 
 // sessionPage is the body of GET /sessions.
 type sessionPage struct {
-	Sessions   []listedSession `json:"sessions"`
-	NextCursor string          `json:"next_cursor"`
+	Sessions   []json.RawMessage `json:"sessions"`
+	NextCursor string            `json:"next_cursor"`
 }
 
 // listedSession is one entry of GET /sessions: only the session's head.
@@ -42,14 +43,46 @@ func decodeSessionPage(body []byte, l limits) ([]aggregate.Session, string, erro
 		return nil, "", err
 	}
 	out := make([]aggregate.Session, 0, len(p.Sessions))
-	for i, ls := range p.Sessions {
-		s := ls.session()
-		if err := l.checkHead(&s); err != nil {
+	for i, raw := range p.Sessions {
+		s, err := decodeListed(raw, l)
+		if err != nil {
 			return nil, "", invalidf("sessions[%d] %s: %v", i, quoteID(s.ID), err)
 		}
 		out = append(out, s)
 	}
 	return out, p.NextCursor, nil
+}
+
+// decodeListed reads one entry of the listing. Only its id must be sound:
+// a status, time or type that does not check is left zero, so that one
+// garbled session cannot stop the listing, and with it every pass. A zero
+// updated_at reads as "changed", so the session is fetched, and fetching
+// it reports what is wrong, for that session alone.
+func decodeListed(raw json.RawMessage, l limits) (aggregate.Session, error) {
+	var ls listedSession
+	if err := json.Unmarshal(raw, &ls); err != nil {
+		var idOnly struct {
+			ID string `json:"id"`
+		}
+		if json.Unmarshal(raw, &idOnly) != nil {
+			return aggregate.Session{}, fmt.Errorf("malformed JSON: %w", err)
+		}
+		ls = listedSession{ID: idOnly.ID}
+	}
+	s := ls.session()
+	if err := checkID("id", s.ID); err != nil {
+		return s, err
+	}
+	if l.checkTime("started_at", s.StartedAt, true) != nil {
+		s.StartedAt = time.Time{}
+	}
+	if l.checkTime("ended_at", s.EndedAt, false) != nil {
+		s.EndedAt = time.Time{}
+	}
+	if l.checkTime("updated_at", s.UpdatedAt, false) != nil {
+		s.UpdatedAt = time.Time{}
+	}
+	return s, nil
 }
 
 // decodeSession decodes and checks the body of GET /sessions/{id}.

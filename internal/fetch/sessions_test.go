@@ -85,10 +85,13 @@ func TestClient_ListSessions(t *testing.T) {
 		}, []string{"ws-1"}, 2, "next_cursor after an empty page"},
 		{"IDMissing", map[string]string{"": sessPage("", "ws-1", "")}, nil, 1, `sessions[1] "": id missing`},
 		{"IDTooLong", map[string]string{"": sessPage("", strings.Repeat("x", 300))}, nil, 1, "longer than 256 bytes"},
-		{"StatusMissing", map[string]string{"": `{"sessions":[{"id":"ws-1","started_at":"2024-06-03T09:00:00Z"}]}`}, nil, 1, `"ws-1": status missing`},
-		{"StartedAtMissing", map[string]string{"": `{"sessions":[{"id":"ws-1","status":"active"}]}`}, nil, 1, "started_at missing"},
-		{"UpdatedAtFuture", map[string]string{"": `{"sessions":[{"id":"ws-1","status":"active","started_at":"2024-06-03T09:00:00Z","updated_at":"2099-01-01T00:00:00Z"}]}`}, nil, 1, "updated_at 2099-01-01T00:00:00Z is in the future"},
-		{"WrongType", map[string]string{"": `{"sessions":[{"id":7}]}`}, nil, 1, "malformed JSON"},
+		// One garbled entry must not stop the listing: its id is kept and
+		// what does not check is left zero (fetching the session reports it).
+		{"StatusMissingKept", map[string]string{"": `{"sessions":[{"id":"ws-1","started_at":"2024-06-03T09:00:00Z"},{"id":"ws-2","status":"active","started_at":"2024-06-03T09:00:00Z"}]}`}, []string{"ws-1", "ws-2"}, 1, nil},
+		{"StartedAtMissingKept", map[string]string{"": `{"sessions":[{"id":"ws-1","status":"active"}]}`}, []string{"ws-1"}, 1, nil},
+		{"UpdatedAtFutureKept", map[string]string{"": `{"sessions":[{"id":"ws-1","status":"active","started_at":"2024-06-03T09:00:00Z","updated_at":"2099-01-01T00:00:00Z"}]}`}, []string{"ws-1"}, 1, nil},
+		{"GarbledTimeKept", map[string]string{"": `{"sessions":[{"id":"ws-1","status":"active","started_at":"yesterday"},{"id":"ws-2","status":7}]}`}, []string{"ws-1", "ws-2"}, 1, nil},
+		{"WrongTypeOfID", map[string]string{"": `{"sessions":[{"id":7}]}`}, nil, 1, "malformed JSON"},
 		{"CursorWrongType", map[string]string{"": `{"sessions":[],"next_cursor":1}`}, nil, 1, "malformed JSON"},
 	}
 	for _, tt := range tests {
