@@ -41,6 +41,10 @@ const (
 	BackoffMax  = 24 * time.Hour
 )
 
+// KeepClosed is how long a closed session stays in the state, for status
+// and for backfills that would otherwise write it again.
+const KeepClosed = 30 * 24 * time.Hour
+
 // Engine syncs one tenant. Its passes must not overlap; the scheduler runs
 // them one at a time.
 type Engine struct {

@@ -142,6 +142,11 @@ func (e *Engine) sync(ctx context.Context, stop <-chan struct{}, t *tally, start
 	if err != nil {
 		return fatal(err)
 	}
+	if n, err := e.store.PruneClosed(ctx, start.Add(-KeepClosed)); err != nil {
+		return fatal(err)
+	} else if n > 0 {
+		e.log.Info("forgot sessions closed long ago", "sessions", n, "closed_before", start.Add(-KeepClosed).UTC().Format(time.DateOnly))
+	}
 	return fatal(e.saveWatermark(ctx, start))
 }
 
@@ -171,8 +176,8 @@ func (e *Engine) discover(ctx context.Context, fn func(esm.Card) error) error {
 // up as active: someone closed or deleted it in ESM.
 func (e *Engine) dropInactive(ctx context.Context, active map[string]string) (int, error) {
 	var gone []state.Session
-	err := e.store.Sessions(ctx, func(s state.Session) error {
-		if _, ok := active[s.ID]; !ok && !s.Done {
+	err := e.store.OpenSessions(ctx, func(s state.Session) error {
+		if _, ok := active[s.ID]; !ok {
 			gone = append(gone, s)
 		}
 		return nil

@@ -76,7 +76,17 @@ func (s *Store) Session(ctx context.Context, id string) (sess Session, ok bool, 
 
 // Sessions calls fn for every tracked session, ordered by id.
 func (s *Store) Sessions(ctx context.Context, fn func(Session) error) error {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions ORDER BY session_id`)
+	return s.sessions(ctx, `SELECT `+sessionColumns+` FROM sessions ORDER BY session_id`, fn)
+}
+
+// OpenSessions calls fn for every tracked session whose inactive value is
+// not yet written, ordered by id.
+func (s *Store) OpenSessions(ctx context.Context, fn func(Session) error) error {
+	return s.sessions(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE done = 0 ORDER BY session_id`, fn)
+}
+
+func (s *Store) sessions(ctx context.Context, query string, fn func(Session) error) error {
+	rows, err := s.db.QueryContext(ctx, query)
 	if err != nil {
 		return describe(err)
 	}
@@ -232,6 +242,22 @@ func (s *Store) Drop(ctx context.Context, id string) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE session_id = ?`, id)
 		return err
 	})
+}
+
+// PruneClosed forgets sessions whose inactive value was written before
+// before: their cards are inactive, so no pass asks about them again. It
+// returns how many it forgot.
+func (s *Store) PruneClosed(ctx context.Context, before time.Time) (int, error) {
+	var n int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE done = 1 AND written_at < ?`, unixNano(before))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return int(n), err
 }
 
 // Counts summarises the tracked sessions for status output.

@@ -317,3 +317,33 @@ func TestStore_PersistsAcrossReopen(t *testing.T) {
 		t.Errorf("after reopen: %+v, %v", got, ok)
 	}
 }
+
+func TestStore_OpenSessionsAndPruneClosed(t *testing.T) {
+	s := open(t)
+	now := time.Date(2024, 6, 3, 9, 0, 0, 0, time.UTC)
+	s.SetClock(func() time.Time { return now.Add(-60 * 24 * time.Hour) })
+	s.Track(ctx, "old-closed", "1")
+	s.Commit(ctx, Commit{ID: "old-closed", NewMessages: msgs(1), Done: true})
+	s.SetClock(func() time.Time { return now })
+	for _, id := range []string{"new-closed", "open"} {
+		s.Track(ctx, id, "2")
+	}
+	s.Commit(ctx, Commit{ID: "new-closed", Done: true})
+	var open []string
+	s.OpenSessions(ctx, func(ss Session) error { open = append(open, ss.ID); return nil })
+	if !reflect.DeepEqual(open, []string{"open"}) {
+		t.Errorf("OpenSessions = %v, want [open]", open)
+	}
+	n, err := s.PruneClosed(ctx, now.Add(-30*24*time.Hour))
+	if err != nil || n != 1 {
+		t.Fatalf("PruneClosed = %d, %v; want 1", n, err)
+	}
+	if _, ok, _ := s.Session(ctx, "old-closed"); ok {
+		t.Error("old closed session still tracked")
+	}
+	for _, id := range []string{"new-closed", "open"} {
+		if _, ok, _ := s.Session(ctx, id); !ok {
+			t.Errorf("%s was pruned", id)
+		}
+	}
+}
