@@ -7,6 +7,7 @@ import (
 	"net"
 	"testing"
 
+	"github.com/syncworker/syncworker/internal/config"
 	"github.com/syncworker/syncworker/internal/esm"
 	"github.com/syncworker/syncworker/internal/fetch"
 )
@@ -45,6 +46,35 @@ func TestBackoff(t *testing.T) {
 	for failures, want := range map[int]string{1: "1m0s", 2: "2m0s", 3: "4m0s", 11: "17h4m0s", 12: "24h0m0s", 40: "24h0m0s"} {
 		if got := backoff(failures).String(); got != want {
 			t.Errorf("backoff(%d) = %s, want %s", failures, got, want)
+		}
+	}
+}
+
+func TestRefusedReference(t *testing.T) {
+	cfg := config.Default()
+	cfg.ESM.Attributes.Customer = "" // disabled: must not match an error with no attribute
+	e := &Engine{cfg: cfg}
+	fe := func(attrs ...string) error {
+		we := &esm.WriteError{}
+		for _, a := range attrs {
+			we.Errors = append(we.Errors, esm.FieldError{Attribute: a, Message: "refused"})
+		}
+		return fmt.Errorf("esm patch: %w", we)
+	}
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"members refused", fe("members"), true},
+		{"unnamed error, then support person", fe("", "support_person"), true},
+		{"unnamed error only", fe(""), false},
+		{"other attribute", fe("chat_log"), false},
+		{"not a write error", errors.New("boom"), false},
+	}
+	for _, tt := range tests {
+		if got := e.refusedReference(tt.err); got != tt.want {
+			t.Errorf("%s: refusedReference = %v, want %v", tt.name, got, tt.want)
 		}
 	}
 }

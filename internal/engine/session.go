@@ -170,9 +170,14 @@ func (e *Engine) refusedReference(err error) bool {
 	}
 	a := e.cfg.ESM.Attributes
 	for _, fe := range we.Errors {
+		// An error naming no attribute must not match a reference
+		// attribute that is disabled (configured as "").
+		if fe.Attribute == "" {
+			continue
+		}
 		switch fe.Attribute {
 		case a.Customer, a.Members, a.SupportPerson:
-			return fe.Attribute != ""
+			return true
 		}
 	}
 	return false
