@@ -207,15 +207,7 @@ func (e *benchEnv) measure(ctx context.Context, name string) (benchRow, error) {
 		}
 	}
 	e.sb.ResetStats()
-	runtime.GC()
-	resetPeakRSS()
-	var peak atomic.Uint64
-	done := make(chan struct{})
-	go sampleHeap(&peak, done)
-	start := time.Now()
-	sum, err := e.t.engine.Pass(ctx, nil)
-	wall := time.Since(start)
-	close(done)
+	p, err := timedPass(ctx, e.t)
 	if err != nil {
 		return benchRow{}, fmt.Errorf("%s: %w", name, err)
 	}
@@ -229,8 +221,8 @@ func (e *benchEnv) measure(ctx context.Context, name string) (benchRow, error) {
 	sequential := int(math.Ceil(float64(active)/200)) + counts[sandbox.RouteListSessions]
 	lat := e.sb.Faults().Chat.Latency
 	bound := time.Duration(sequential)*lat + time.Duration(total-sequential)*lat/time.Duration(e.cfg.Sync.Concurrency)
-	return benchRow{name: name, sessions: active, wall: wall, bound: bound, counts: counts,
-		peakHeap: peak.Load(), peakRSS: peakRSS(), summary: sum}, nil
+	return benchRow{name: name, sessions: active, wall: p.wall, bound: bound, counts: counts,
+		peakHeap: p.peakHeap, peakRSS: p.peakRSS, summary: p.summary}, nil
 }
 
 // measureMemory runs a cold pass over n sessions with no added latency
@@ -274,6 +266,24 @@ func (c *benchCmd) measureMemory(ctx context.Context, n int) (benchRow, error) {
 		return benchRow{}, err
 	}
 	defer t.Close()
+	p, err := timedPass(ctx, t)
+	if err != nil {
+		return benchRow{}, err
+	}
+	return benchRow{name: "memory-" + strconv.Itoa(n), sessions: p.summary.Sessions, wall: p.wall, summary: p.summary,
+		peakHeap: p.peakHeap, peakRSS: p.peakRSS, note: "no latency; sandbox in a child process, figures are the worker's"}, nil
+}
+
+// passCost is one pass and what it took.
+type passCost struct {
+	summary           engine.Summary
+	wall              time.Duration
+	peakHeap, peakRSS uint64
+}
+
+// timedPass runs one pass of t, timing it and sampling the peak heap and
+// the peak RSS it reached, from a collected heap and a reset RSS peak.
+func timedPass(ctx context.Context, t *tenant) (passCost, error) {
 	runtime.GC()
 	resetPeakRSS()
 	var peak atomic.Uint64
@@ -283,11 +293,7 @@ func (c *benchCmd) measureMemory(ctx context.Context, n int) (benchRow, error) {
 	sum, err := t.engine.Pass(ctx, nil)
 	wall := time.Since(start)
 	close(done)
-	if err != nil {
-		return benchRow{}, err
-	}
-	return benchRow{name: "memory-" + strconv.Itoa(n), sessions: sum.Sessions, wall: wall, summary: sum,
-		peakHeap: peak.Load(), peakRSS: peakRSS(), note: "no latency; sandbox in a child process, figures are the worker's"}, nil
+	return passCost{summary: sum, wall: wall, peakHeap: peak.Load(), peakRSS: peakRSS()}, err
 }
 
 // sandboxAddr reads the address from the sandbox command's first line,
