@@ -47,12 +47,10 @@ func (p *Program) eachTenant(cfgs []*config.Config, pass func(*tenant) (engine.S
 			codes[i] = outcomeCode(s, err)
 			out.Lock()
 			defer out.Unlock()
-			line := s.String()
 			if err != nil {
-				line += " error=" + strconv.Quote(err.Error())
 				p.logger.Error("pass failed", "tenant", cfg.Tenant, "err", err)
 			}
-			fmt.Fprintln(p.Stdout, line)
+			fmt.Fprintln(p.Stdout, summaryLine(s, err))
 		})
 	}
 	wg.Wait()
@@ -64,6 +62,15 @@ func (p *Program) eachTenant(cfgs []*config.Config, pass func(*tenant) (engine.S
 		return nil
 	}
 	return withCode(worst, errReported)
+}
+
+// summaryLine is a tenant's line on stdout: the pass's summary, and the
+// error that ended it, if one did.
+func summaryLine(s engine.Summary, err error) string {
+	if err == nil {
+		return s.String()
+	}
+	return s.String() + " error=" + strconv.Quote(err.Error())
 }
 
 func (p *Program) tenantPass(cfg *config.Config, pass func(*tenant) (engine.Summary, error)) (engine.Summary, error) {

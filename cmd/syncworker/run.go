@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/go-co-op/gocron/v2"
@@ -92,10 +91,8 @@ func (c *runCmd) run(ctx context.Context, stop <-chan struct{}) error {
 // pass runs one scheduled pass of t and reports it.
 func (c *runCmd) pass(ctx context.Context, stop <-chan struct{}, t *tenant) {
 	s, err := t.engine.Pass(ctx, stop)
-	line := s.String()
 	if err != nil {
-		line += " error=" + strconv.Quote(err.Error())
 		t.log.Error("pass failed", "err", err)
 	}
-	fmt.Fprintln(c.p.Stdout, line)
+	fmt.Fprintln(c.p.Stdout, summaryLine(s, err))
 }

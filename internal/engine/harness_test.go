@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/syncworker/syncworker/internal/aggregate"
 	"github.com/syncworker/syncworker/internal/config"
 	"github.com/syncworker/syncworker/internal/engine"
 	"github.com/syncworker/syncworker/internal/esm"
@@ -185,4 +186,13 @@ func (h *harness) requestsFor(id string) int {
 		}
 	}
 	return n
+}
+
+// addVisitorMessage appends one visitor message, sent now, to session id.
+func (h *harness) addVisitorMessage(id string) {
+	h.t.Helper()
+	msg := aggregate.Message{SentAt: h.now, Sender: aggregate.Sender{Type: aggregate.SenderVisitor}, Text: "x"}
+	if err := h.sb.AppendMessages(id, msg); err != nil {
+		h.t.Fatal(err)
+	}
 }

@@ -239,7 +239,7 @@ func TestPass_AgentWithoutPersonCard(t *testing.T) {
 	// One lookup per distinct person, cached across passes.
 	lookups := h.count(sandbox.RouteListCards)
 	h.advance(time.Minute)
-	h.sb.AppendMessages("ws-b", aggregate.Message{Seq: 5, SentAt: h.now, Sender: aggregate.Sender{Type: aggregate.SenderVisitor}, Text: "x"})
+	h.addVisitorMessage("ws-b")
 	h.pass()
 	if n := h.count(sandbox.RouteListCards) - lookups; n != 1 {
 		t.Errorf("second pass made %d card listings, want 1 (discovery only; people cached)", n)
@@ -356,7 +356,7 @@ func TestPass_OnlyChangedSessionsFetched(t *testing.T) {
 	}
 	h.pass()
 	h.advance(time.Hour) // beyond the watermark's overlap
-	h.sb.AppendMessages("ws-b", aggregate.Message{SentAt: h.now, Sender: aggregate.Sender{Type: aggregate.SenderVisitor}, Text: "x"})
+	h.addVisitorMessage("ws-b")
 	h.sb.ResetStats()
 	if s := h.pass(); s.Written != 1 || s.Unchanged != 2 {
 		t.Errorf("summary %s", s)
@@ -373,7 +373,7 @@ func TestPass_DeferredSessionRetriedWithoutChange(t *testing.T) {
 	}
 	h.pass()
 	h.advance(time.Minute)
-	h.sb.AppendMessages("ws-a", aggregate.Message{SentAt: h.now, Sender: aggregate.Sender{Type: aggregate.SenderVisitor}, Text: "x"})
+	h.addVisitorMessage("ws-a")
 	h.sb.SetFaults(sandbox.Faults{Chat: sandbox.Fault{ServerErrorShare: 1, Routes: []string{sandbox.RouteGetSession}}})
 	if s := h.pass(); s.Failed != 1 {
 		t.Fatalf("pass with the session endpoint down: %s", s)

@@ -188,7 +188,7 @@ func TestPass_GarbledListingEntryDoesNotStopPasses(t *testing.T) {
 	}
 	h.pass()
 	h.advance(time.Hour)
-	h.sb.AppendMessages("ws-a", aggregate.Message{SentAt: h.now, Sender: aggregate.Sender{Type: aggregate.SenderVisitor}, Text: "x"})
+	h.addVisitorMessage("ws-a")
 	h.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == sandbox.ChatPrefix+"/sessions" {
 			w.Header().Set("Content-Type", "application/json")
