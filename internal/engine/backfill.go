@@ -43,6 +43,8 @@ func (e *Engine) Backfill(ctx context.Context, stop <-chan struct{}, since, unti
 	case werr != nil:
 		err = fatal(werr)
 	case errors.Is(err, errStopped):
+		e.log.Warn("backfill interrupted before it listed every session; run it again to finish")
+		t.Interrupted = true
 		err = nil
 	case err != nil:
 		err = fatal(fmt.Errorf("list chat sessions: %w", err))

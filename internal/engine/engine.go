@@ -81,6 +81,11 @@ type Options struct {
 	// FullScan syncs every active session every pass, as the ESM task
 	// syncworker replaces does; benchmarks use it as the baseline.
 	FullScan bool
+	// CredentialsStamp describes where the ESM credentials come from
+	// without holding them (say, the modification times of the tenant and
+	// password files). A pass backed off after a refused ESM login runs
+	// at once when it changes: someone fixed the password.
+	CredentialsStamp string
 }
 
 // New returns an Engine for the tenant cfg.
@@ -119,14 +124,22 @@ type Summary struct {
 	// Ended counts written sessions that were closed by this write.
 	Ended int
 	// Dropped counts sessions no longer tracked: card gone or inactive.
-	Dropped  int
-	Duration time.Duration
+	Dropped int
+	// Interrupted reports that a signal stopped the pass before it had
+	// looked at every session: what it did is committed, the rest waits
+	// for the next pass.
+	Interrupted bool
+	Duration    time.Duration
 }
 
 func (s Summary) String() string {
-	return fmt.Sprintf("tenant=%s sessions=%d written=%d unchanged=%d ended=%d failed=%d skipped=%d duration=%s",
+	line := fmt.Sprintf("tenant=%s sessions=%d written=%d unchanged=%d ended=%d failed=%d skipped=%d duration=%s",
 		s.Tenant, s.Sessions, s.Written, s.Unchanged, s.Ended, s.Failed, s.Skipped,
 		s.Duration.Round(time.Millisecond))
+	if s.Interrupted {
+		line += " interrupted=true"
+	}
+	return line
 }
 
 // FatalError is an error that ends a pass and means the tenant cannot be

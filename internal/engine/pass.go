@@ -82,7 +82,7 @@ func (e *Engine) Pass(ctx context.Context, stop <-chan struct{}) (Summary, error
 
 func (e *Engine) finishRun(id int64, s Summary, err error) {
 	r := state.Run{ID: id, Sessions: s.Sessions, Written: s.Written, Unchanged: s.Unchanged,
-		Ended: s.Ended, Failed: s.Failed}
+		Ended: s.Ended, Failed: s.Failed, Interrupted: s.Interrupted}
 	if err != nil {
 		r.Error = err.Error()
 	}
@@ -132,7 +132,8 @@ func (e *Engine) sync(ctx context.Context, stop <-chan struct{}, t *tally, start
 	switch {
 	case errors.Is(err, errStopped):
 		// Unvisited sessions may have changed: keep the old watermark.
-		e.log.Info("pass stopped before discovery ended")
+		e.log.Warn("pass interrupted before it looked at every session; the next pass goes on")
+		t.Interrupted = true
 		return nil
 	case err != nil:
 		return fatal(fmt.Errorf("list active cards: %w", err))

@@ -145,10 +145,11 @@ func (e *Engine) fail(ctx context.Context, st state.Session, err error) (outcome
 		return failed, fatal(err)
 	case classTransient:
 		e.lastDeferred.Store(err.Error())
-		if rerr := e.store.RecordDeferred(ctx, st.ID, err.Error()); rerr != nil {
+		n, rerr := e.store.RecordDeferred(ctx, st.ID, err.Error())
+		if rerr != nil {
 			return failed, fatal(rerr)
 		}
-		e.log.Warn("session deferred to the next pass: the API did not answer", "session", st.ID, "err", err)
+		e.log.Warn("session deferred to the next pass: an API failed", "session", st.ID, "deferrals", n, "err", err)
 		return deferred, nil
 	}
 	next := e.now().Add(backoff(st.Failures + 1))

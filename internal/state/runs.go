@@ -17,7 +17,9 @@ type Run struct {
 	Written  int
 	// Unchanged, Ended and Failed count sessions as the summary line does.
 	Unchanged, Ended, Failed int
-	Error                    string
+	// Interrupted marks a pass stopped by a signal before it was complete.
+	Interrupted bool
+	Error       string
 }
 
 // StartRun records the start of a pass and returns its id.
@@ -35,8 +37,8 @@ func (s *Store) StartRun(ctx context.Context, kind string) (int64, error) {
 func (s *Store) FinishRun(ctx context.Context, r Run) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE runs SET finished_at = ?, sessions = ?, written = ?, unchanged = ?,
-			ended = ?, failed = ?, error = ? WHERE id = ?`,
-			unixNano(s.now()), r.Sessions, r.Written, r.Unchanged, r.Ended, r.Failed, r.Error, r.ID)
+			ended = ?, failed = ?, interrupted = ?, error = ? WHERE id = ?`,
+			unixNano(s.now()), r.Sessions, r.Written, r.Unchanged, r.Ended, r.Failed, r.Interrupted, r.Error, r.ID)
 		if err != nil {
 			return err
 		}
@@ -48,7 +50,7 @@ func (s *Store) FinishRun(ctx context.Context, r Run) error {
 // Runs returns the newest n runs, newest first.
 func (s *Store) Runs(ctx context.Context, n int) ([]Run, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT id, kind, started_at, finished_at, sessions, written, unchanged,
-		ended, failed, error FROM runs ORDER BY id DESC LIMIT ?`, n)
+		ended, failed, interrupted, error FROM runs ORDER BY id DESC LIMIT ?`, n)
 	if err != nil {
 		return nil, describe(err)
 	}
@@ -60,7 +62,7 @@ func (s *Store) Runs(ctx context.Context, n int) ([]Run, error) {
 			started, finished int64
 		)
 		if err := rows.Scan(&r.ID, &r.Kind, &started, &finished, &r.Sessions, &r.Written, &r.Unchanged,
-			&r.Ended, &r.Failed, &r.Error); err != nil {
+			&r.Ended, &r.Failed, &r.Interrupted, &r.Error); err != nil {
 			return nil, err
 		}
 		r.Started, r.Finished = fromUnixNano(started), fromUnixNano(finished)

@@ -30,25 +30,37 @@ type Session struct {
 	// synced next pass even if the platform lists no change.
 	Pending bool
 	// Done is set once the inactive value is written.
-	Done        bool
+	Done bool
+	// Failures counts the session's own failures in a row; it backs off
+	// until NextAttempt.
 	Failures    int
 	NextAttempt time.Time
-	LastError   string
-	FirstSeen   time.Time
-	WrittenAt   time.Time
+	// Deferrals counts attempts in a row that an API cut short (no
+	// back-off); LastError is the error of the last failure of either kind.
+	Deferrals int
+	LastError string
+	FirstSeen time.Time
+	WrittenAt time.Time
+	// FetchedAt is when the fetch whose result was last committed began.
+	FetchedAt time.Time
 }
 
+// Failing reports whether the session's last attempt failed, whatever the
+// cause.
+func (s Session) Failing() bool { return s.Failures > 0 || s.Deferrals > 0 }
+
 const sessionColumns = `session_id, card_id, last_seq, written, updated_at, started_at, pending, done,
-	failures, next_attempt_at, last_error, first_seen_at, written_at`
+	failures, next_attempt_at, deferrals, last_error, first_seen_at, written_at, fetched_at`
 
 func scanSession(row interface{ Scan(...any) error }) (Session, error) {
 	var (
 		s                                            Session
 		written                                      string
 		updated, started, next, firstSeen, writtenAt int64
+		fetched                                      int64
 	)
 	err := row.Scan(&s.ID, &s.CardID, &s.LastSeq, &written, &updated, &started, &s.Pending, &s.Done,
-		&s.Failures, &next, &s.LastError, &firstSeen, &writtenAt)
+		&s.Failures, &next, &s.Deferrals, &s.LastError, &firstSeen, &writtenAt, &fetched)
 	if err != nil {
 		return Session{}, err
 	}
@@ -56,7 +68,7 @@ func scanSession(row interface{ Scan(...any) error }) (Session, error) {
 		return Session{}, fmt.Errorf("session %s: written values: %w", s.ID, err)
 	}
 	s.UpdatedAt, s.StartedAt, s.NextAttempt = fromUnixNano(updated), fromUnixNano(started), fromUnixNano(next)
-	s.FirstSeen, s.WrittenAt = fromUnixNano(firstSeen), fromUnixNano(writtenAt)
+	s.FirstSeen, s.WrittenAt, s.FetchedAt = fromUnixNano(firstSeen), fromUnixNano(writtenAt), fromUnixNano(fetched)
 	return s, nil
 }
 
@@ -103,12 +115,26 @@ func (s *Store) sessions(ctx context.Context, query string, fn func(Session) err
 	return describe(rows.Err())
 }
 
-// Track starts tracking session id on card cardID, or updates the card id
-// of a session already tracked. It never resets a cursor.
+// Track starts tracking session id on card cardID, or moves a session
+// already tracked to cardID. It never resets the message cursor, but
+// nothing is known to be on a card the session has just moved to: the
+// written values are forgotten, in the same transaction, so that the new
+// card is written whole however often the first attempt fails. A card
+// belongs to one session at a time; another session recorded on cardID
+// loses it (and its written values) the same way.
 func (s *Store) Track(ctx context.Context, id, cardID string) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (session_id, card_id, first_seen_at) VALUES (?, ?, ?)
-			ON CONFLICT (session_id) DO UPDATE SET card_id = excluded.card_id`, id, cardID, unixNano(s.now()))
+		_, err := tx.ExecContext(ctx, `UPDATE sessions SET card_id = '', written = '{}', updated_at = 0, fetched_at = 0
+			WHERE card_id = ? AND session_id <> ?`, cardID, id)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO sessions (session_id, card_id, first_seen_at) VALUES (?, ?, ?)
+			ON CONFLICT (session_id) DO UPDATE SET card_id = excluded.card_id,
+				written = CASE WHEN card_id = excluded.card_id THEN written ELSE '{}' END,
+				updated_at = CASE WHEN card_id = excluded.card_id THEN updated_at ELSE 0 END,
+				fetched_at = CASE WHEN card_id = excluded.card_id THEN fetched_at ELSE 0 END`,
+			id, cardID, unixNano(s.now()))
 		return err
 	})
 }
@@ -146,6 +172,8 @@ type Commit struct {
 	Written   map[string]string
 	UpdatedAt time.Time
 	StartedAt time.Time
+	// FetchedAt is when the fetch that learned this began.
+	FetchedAt time.Time
 	// Done marks the inactive value as written: the stored transcript is
 	// dropped and the session is never polled again.
 	Done bool
@@ -177,8 +205,9 @@ func (s *Store) Commit(ctx context.Context, c Commit) error {
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE sessions SET last_seq = max(last_seq, ?), written = ?,
 			updated_at = ?, started_at = ?, done = ?, pending = 0, failures = 0, next_attempt_at = 0,
-			last_error = '', written_at = ? WHERE session_id = ?`,
-			lastSeq, string(mergedJSON), unixNano(c.UpdatedAt), unixNano(c.StartedAt), c.Done, unixNano(s.now()), c.ID)
+			deferrals = 0, last_error = '', written_at = ?, fetched_at = ? WHERE session_id = ?`,
+			lastSeq, string(mergedJSON), unixNano(c.UpdatedAt), unixNano(c.StartedAt), c.Done, unixNano(s.now()),
+			unixNano(c.FetchedAt), c.ID)
 		if err != nil {
 			return err
 		}
@@ -228,12 +257,19 @@ func (s *Store) RecordFailure(ctx context.Context, id, msg string, next time.Tim
 }
 
 // RecordDeferred notes that the API cut session id's attempt short: it is
-// synced again next pass, with no back-off.
-func (s *Store) RecordDeferred(ctx context.Context, id, msg string) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE sessions SET pending = 1, last_error = ? WHERE session_id = ?`, msg, id)
-		return err
+// synced again next pass, with no back-off, and counted as failing (with
+// msg as its last error) until an attempt goes through. It returns the
+// number of deferrals in a row.
+func (s *Store) RecordDeferred(ctx context.Context, id, msg string) (int, error) {
+	var n int
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `UPDATE sessions SET pending = 1, deferrals = deferrals + 1, last_error = ?
+			WHERE session_id = ? RETURNING deferrals`, msg, id).Scan(&n)
 	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("record deferral of session %s: not tracked", id)
+	}
+	return n, err
 }
 
 // Drop stops tracking session id and forgets its transcript.
@@ -262,14 +298,19 @@ func (s *Store) PruneClosed(ctx context.Context, before time.Time) (int, error) 
 
 // Counts summarises the tracked sessions for status output.
 type Counts struct {
-	Tracked, Active, Ended, Failing int
+	Tracked, Active, Ended int
+	// Failing counts sessions whose last attempt failed, for any reason;
+	// BackingOff those of them waiting out a back-off (their own failure).
+	Failing, BackingOff int
 }
 
 // Counts counts tracked sessions: active ones still polled, ended ones
-// (inactive written) and failing ones (a non-zero failure count).
+// (inactive written), failing ones (see Session.Failing) and those backing
+// off at the store's clock.
 func (s *Store) Counts(ctx context.Context) (Counts, error) {
 	var c Counts
 	err := s.db.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(done = 0), 0), coalesce(sum(done = 1), 0),
-		coalesce(sum(failures > 0), 0) FROM sessions`).Scan(&c.Tracked, &c.Active, &c.Ended, &c.Failing)
+		coalesce(sum(failures > 0 OR deferrals > 0), 0), coalesce(sum(failures > 0 AND next_attempt_at > ?), 0)
+		FROM sessions`, unixNano(s.now())).Scan(&c.Tracked, &c.Active, &c.Ended, &c.Failing, &c.BackingOff)
 	return c, describe(err)
 }

@@ -48,6 +48,10 @@ func Open(path string) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{lock: lock, path: path, now: time.Now}
+	if err := private(path); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("state %s: %w", path, err)
+	}
 	if err := s.open(); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("state %s: %w", path, err)
@@ -87,6 +91,34 @@ func describe(err error) error {
 		return fmt.Errorf("cannot write the state file: %w", err)
 	}
 	return err
+}
+
+// private makes the state file and its WAL and shared-memory files
+// readable by their owner only, whatever the umask: they hold transcripts.
+// SQLite creates the -wal and -shm files with the mode of the database
+// file, so creating that one 0600 first is enough for new files; files
+// made by an older syncworker are tightened.
+func private(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(p, 0o600); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // acquireLock takes an exclusive lock on path+".lock". The kernel releases

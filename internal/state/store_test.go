@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -212,7 +213,7 @@ func TestStore_FailuresAndCounts(t *testing.T) {
 	}
 	s.Commit(ctx, Commit{ID: "b", Done: true})
 	c, err := s.Counts(ctx)
-	if err != nil || c != (Counts{Tracked: 3, Active: 2, Ended: 1, Failing: 1}) {
+	if err != nil || c != (Counts{Tracked: 3, Active: 2, Ended: 1, Failing: 1, BackingOff: 1}) {
 		t.Errorf("Counts = %+v, %v", c, err)
 	}
 	// A successful commit clears the failure.
@@ -228,7 +229,7 @@ func TestStore_FailuresAndCounts(t *testing.T) {
 func TestStore_DeferredUntilCommit(t *testing.T) {
 	s := open(t)
 	s.Track(ctx, "ws-1", "100")
-	if err := s.RecordDeferred(ctx, "ws-1", "status 503"); err != nil {
+	if _, err := s.RecordDeferred(ctx, "ws-1", "status 503"); err != nil {
 		t.Fatal(err)
 	}
 	if got, _, _ := s.Session(ctx, "ws-1"); !got.Pending || got.Failures != 0 || got.LastError != "status 503" {
@@ -345,5 +346,152 @@ func TestStore_OpenSessionsAndPruneClosed(t *testing.T) {
 		if _, ok, _ := s.Session(ctx, id); !ok {
 			t.Errorf("%s was pruned", id)
 		}
+	}
+}
+
+// A session moved to a new card must not take the old card's written
+// values along: until its first write to the new card is committed, the
+// new card must look unwritten, whatever happens in between.
+func TestStore_TrackMovedCardForgetsWritten(t *testing.T) {
+	s := open(t)
+	s.Track(ctx, "ws-1", "100")
+	upd := time.Date(2024, 6, 3, 9, 7, 0, 0, time.UTC)
+	if err := s.Commit(ctx, Commit{ID: "ws-1", NewMessages: msgs(1, 2), UpdatedAt: upd, FetchedAt: upd,
+		Written: map[string]string{"chat_log": "h1"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Track(ctx, "ws-1", "200"); err != nil {
+		t.Fatal(err)
+	}
+	// Read back as a new process would after a crash right here.
+	got, _, _ := s.Session(ctx, "ws-1")
+	if got.CardID != "200" || len(got.Written) != 0 || !got.UpdatedAt.IsZero() || !got.FetchedAt.IsZero() {
+		t.Errorf("after the move: card %s written %v updated %v fetched %v; want card 200 and nothing known written",
+			got.CardID, got.Written, got.UpdatedAt, got.FetchedAt)
+	}
+	if got.LastSeq != 2 {
+		t.Errorf("the move reset the message cursor to %d", got.LastSeq)
+	}
+}
+
+// A card id belongs to one session: when discovery finds card 100 holding
+// another session (ESM restored from a backup, ids reused), the session the
+// state had on card 100 forgets what it wrote there.
+func TestStore_TrackCardReusedByAnotherSession(t *testing.T) {
+	s := open(t)
+	s.Track(ctx, "ws-1", "100")
+	s.Commit(ctx, Commit{ID: "ws-1", Written: map[string]string{"chat_log": "h1"}})
+	if err := s.Track(ctx, "ws-2", "100"); err != nil {
+		t.Fatal(err)
+	}
+	old, _, _ := s.Session(ctx, "ws-1")
+	if old.CardID != "" || len(old.Written) != 0 {
+		t.Errorf("ws-1 still holds card %q with %v", old.CardID, old.Written)
+	}
+	if err := s.Track(ctx, "ws-1", "300"); err != nil {
+		t.Fatal(err)
+	}
+	if again, _, _ := s.Session(ctx, "ws-1"); again.CardID != "300" || len(again.Written) != 0 {
+		t.Errorf("ws-1 on card 300: %+v", again)
+	}
+}
+
+func TestStore_DeferralsCountAsFailing(t *testing.T) {
+	s := open(t)
+	s.Track(ctx, "ws-1", "100")
+	s.Track(ctx, "ws-2", "101")
+	for i := 1; i <= 3; i++ {
+		n, err := s.RecordDeferred(ctx, "ws-1", "esm patch card: status 503")
+		if err != nil || n != i {
+			t.Fatalf("deferral %d: n=%d err=%v", i, n, err)
+		}
+	}
+	c, _ := s.Counts(ctx)
+	if c.Failing != 1 || c.BackingOff != 0 {
+		t.Errorf("counts %+v; want 1 failing, 0 backing off", c)
+	}
+	got, _, _ := s.Session(ctx, "ws-1")
+	if !got.Failing() || got.Deferrals != 3 || got.LastError != "esm patch card: status 503" {
+		t.Errorf("ws-1: %+v", got)
+	}
+	s.Commit(ctx, Commit{ID: "ws-1"})
+	if got, _, _ := s.Session(ctx, "ws-1"); got.Failing() || got.LastError != "" {
+		t.Errorf("after a commit: %+v", got)
+	}
+}
+
+func TestStore_BindIdentity(t *testing.T) {
+	s := open(t)
+	id := Identity{ESM: "https://acme.efectecloud.com/rest-api/itsm/v1/", Template: "chat_session",
+		Platform: "generic", Chat: "https://chat.example.com/api/v1"}
+	if err := s.Bind(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	same := id
+	same.ESM = "https://ACME.efectecloud.com/rest-api/itsm/v1"
+	if err := s.Bind(ctx, same); err != nil {
+		t.Errorf("same systems spelled differently: %v", err)
+	}
+	other := id
+	other.ESM = "https://test.efectecloud.com/rest-api/itsm/v1"
+	err := s.Bind(ctx, other)
+	var ie *IdentityError
+	if !errors.As(err, &ie) {
+		t.Fatalf("Bind to another ESM: %v, want *IdentityError", err)
+	}
+	for _, want := range []string{"esm.base_url", "acme.efectecloud.com", "test.efectecloud.com", "-reset-state", "state_path"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+	s.Track(ctx, "ws-1", "100")
+	s.Commit(ctx, Commit{ID: "ws-1", Written: map[string]string{"chat_log": "h1"}})
+	s.PutPerson(ctx, "ann@example.com", "7")
+	s.SetMeta(ctx, "watermark", "2024-06-03T09:00:00Z")
+	if err := s.Reset(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Bind(ctx, other); err != nil {
+		t.Errorf("after Reset: %v", err)
+	}
+	if _, ok, _ := s.Session(ctx, "ws-1"); ok {
+		t.Error("Reset kept a session")
+	}
+	if _, ok, _ := s.Person(ctx, "ann@example.com"); ok {
+		t.Error("Reset kept a cached person")
+	}
+	if w, _ := s.Meta(ctx, "watermark"); w != "" {
+		t.Errorf("Reset kept the watermark %q", w)
+	}
+}
+
+func TestOpen_StateFilesArePrivate(t *testing.T) {
+	old := syscall.Umask(0o022)
+	defer syscall.Umask(old)
+	path := filepath.Join(t.TempDir(), "s.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Track(ctx, "ws-1", "100") // makes SQLite write the WAL
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s has mode %04o, want 0600", filepath.Base(p), fi.Mode().Perm())
+		}
+	}
+	s.Close()
+	// A file made world-readable (by an older syncworker) is tightened.
+	os.Chmod(path, 0o644)
+	s, err = Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+		t.Errorf("reopened file has mode %04o, want 0600", fi.Mode().Perm())
 	}
 }
