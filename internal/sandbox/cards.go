@@ -251,3 +251,10 @@ func (s *Server) DeleteCard(id string) bool {
 func (s *Server) Templates() []string {
 	return slices.Sorted(maps.Keys(s.esm.tmpls))
 }
+
+// SetMaxTextLength changes Options.MaxTextLength while the server runs.
+func (s *Server) SetMaxTextLength(n int) {
+	s.esm.mu.Lock()
+	s.esm.maxText = n
+	s.esm.mu.Unlock()
+}

@@ -273,7 +273,11 @@ func (s *Server) changeSession(id string, fn func(*chatStore, *chatSession) erro
 	}
 	c.removeOrdered(cs)
 	err := fn(c, cs)
-	if now := s.now(); now.After(cs.sess.UpdatedAt) {
+	now := s.now().UTC()
+	if p := s.opts.UpdatedAtPrecision; p > 0 {
+		now = now.Truncate(p)
+	}
+	if now.After(cs.sess.UpdatedAt) {
 		cs.sess.UpdatedAt = now
 	}
 	c.insertOrdered(cs)

@@ -251,13 +251,17 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
 	return dec.Decode(v)
 }
 
-// parseData validates every attribute of a write; the caller holds st.mu.
+// parseData validates every attribute of a write and returns the values
+// of the attributes it accepts; the caller holds st.mu.
 func (st *esmStore) parseData(t *template, data map[string]wireAttrIn) (map[int][]value, []restError) {
 	out := make(map[int][]value, len(data))
 	var errs []restError
 	for _, code := range slices.Sorted(maps.Keys(data)) {
 		i, vals, e := st.parseValues(t, code, data[code].Values)
-		errs = append(errs, e...)
+		if len(e) > 0 {
+			errs = append(errs, e...)
+			continue
+		}
 		out[i] = vals
 	}
 	return out, errs
@@ -271,8 +275,9 @@ func (s *Server) meta(r *http.Request, errs []restError) wireMeta {
 }
 
 // handlePatchCard serves PATCH /dc/{template}/data/{id}: the attributes
-// sent replace their values; with any validation error nothing changes and
-// the errors are in meta.errors of a 200.
+// sent replace their values; with any validation error nothing changes (or,
+// with Options.PartialWrites, the accepted attributes do) and the errors
+// are in meta.errors of a 200.
 func (s *Server) handlePatchCard(w http.ResponseWriter, r *http.Request) {
 	td, ok := s.template(w, r)
 	if !ok {
@@ -298,7 +303,7 @@ func (s *Server) handlePatchCard(w http.ResponseWriter, r *http.Request) {
 	if c != nil {
 		var vals map[int][]value
 		vals, errs = st.parseData(td.t, body.Data)
-		if len(errs) == 0 {
+		if len(errs) == 0 || st.partial {
 			for i, v := range vals {
 				c.setAttr(i, v)
 			}

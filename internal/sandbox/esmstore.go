@@ -14,6 +14,10 @@ type esmStore struct {
 	next  int64
 	cards map[int64]*card
 	tmpls map[string]*tmplData
+	// maxText refuses longer string values (0: no limit); partial applies
+	// the accepted attributes of a PATCH that refuses others.
+	maxText int
+	partial bool
 }
 
 // tmplData is a template with the ids of its cards and an equality index.

@@ -109,6 +109,18 @@ type Options struct {
 	PersonEmail    string
 	PersonName     string
 
+	// MaxTextLength makes ESM refuse string values longer than this many
+	// characters, as a template field with a length limit does; 0 is no
+	// limit.
+	MaxTextLength int
+	// PartialWrites makes a PATCH that refuses some attributes apply the
+	// others (ESM may do either); by default nothing changes.
+	PartialWrites bool
+	// UpdatedAtPrecision truncates the chat platform's updated_at, as
+	// platforms that stamp in whole seconds (or coarser) do; 0 keeps it
+	// exact.
+	UpdatedAtPrecision time.Duration
+
 	// NotFoundOnEmpty makes a card listing with no match answer 404 instead
 	// of 200 with empty data; SPEC §4.2 allows both.
 	NotFoundOnEmpty bool
@@ -148,6 +160,7 @@ func New(opts Options) *Server {
 	}
 	_, _ = rand.Read(s.secret)
 	s.esm = newESMStore(chatTemplate(opts), personTemplate(opts))
+	s.esm.maxText, s.esm.partial = opts.MaxTextLength, opts.PartialWrites
 	s.routes()
 	return s
 }

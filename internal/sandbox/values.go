@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+	"unicode/utf8"
 )
 
 // restError is one entry of meta.errors (Efecte's RESTError).
@@ -73,6 +74,9 @@ func (st *esmStore) parseValue(a *attrDef, raw map[string]any) (value, string) {
 		s, ok := val.(string)
 		if !ok {
 			return value{}, "want a string value"
+		}
+		if n := utf8.RuneCountInString(s); st.maxText > 0 && n > st.maxText {
+			return value{}, fmt.Sprintf("value is %d characters long, at most %d allowed", n, st.maxText)
 		}
 		return value{text: s}, ""
 	case TypeNumber:
