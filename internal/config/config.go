@@ -32,6 +32,9 @@ const (
 	DefaultMaxActiveAge    = 168 * time.Hour
 	DefaultChatLogMaxChars = 0
 	DefaultPassTimeout     = 10 * time.Minute
+	DefaultRefreshAfter    = 15 * time.Minute
+	DefaultChangeMargin    = time.Minute
+	DefaultUnresolvedTTL   = 5 * time.Minute
 	DefaultPersonTemplate  = "person"
 	DefaultMatchAttribute  = "email"
 )
@@ -138,6 +141,9 @@ type MenuValue struct {
 type PersonConfig struct {
 	Template       string `yaml:"template"`
 	MatchAttribute string `yaml:"match_attribute"`
+	// UnresolvedTTL is how long "no Person card for this email" is
+	// believed before ESM is asked again.
+	UnresolvedTTL time.Duration `yaml:"unresolved_ttl"`
 }
 
 // SyncConfig tunes a sync pass.
@@ -146,6 +152,13 @@ type SyncConfig struct {
 	MaxActiveAge    time.Duration `yaml:"max_active_age"`
 	ChatLogMaxChars int           `yaml:"chat_log_max_chars"`
 	PassTimeout     time.Duration `yaml:"pass_timeout"`
+	// RefreshAfter is the longest a tracked active session goes without
+	// being fetched, whatever the platform's change listing says.
+	RefreshAfter time.Duration `yaml:"refresh_after"`
+	// ChangeMargin allows for the platform's timestamp granularity and
+	// clock skew: a session is skipped only when its updated_at is at
+	// least this much older than the fetch that stored it.
+	ChangeMargin time.Duration `yaml:"change_margin"`
 }
 
 // Default returns a Config holding every default. Tenant, schedule, the
@@ -167,6 +180,7 @@ func Default() *Config {
 			Person: PersonConfig{
 				Template:       DefaultPersonTemplate,
 				MatchAttribute: DefaultMatchAttribute,
+				UnresolvedTTL:  DefaultUnresolvedTTL,
 			},
 		},
 		Sync: SyncConfig{
@@ -174,6 +188,8 @@ func Default() *Config {
 			MaxActiveAge:    DefaultMaxActiveAge,
 			ChatLogMaxChars: DefaultChatLogMaxChars,
 			PassTimeout:     DefaultPassTimeout,
+			RefreshAfter:    DefaultRefreshAfter,
+			ChangeMargin:    DefaultChangeMargin,
 		},
 	}
 }
@@ -246,7 +262,9 @@ func (c *Config) LogValue() slog.Value {
 			slog.Int("concurrency", c.Sync.Concurrency),
 			slog.Duration("max_active_age", c.Sync.MaxActiveAge),
 			slog.Int("chat_log_max_chars", c.Sync.ChatLogMaxChars),
-			slog.Duration("pass_timeout", c.Sync.PassTimeout)),
+			slog.Duration("pass_timeout", c.Sync.PassTimeout),
+			slog.Duration("refresh_after", c.Sync.RefreshAfter),
+			slog.Duration("change_margin", c.Sync.ChangeMargin)),
 	)
 }
 

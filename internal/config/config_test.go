@@ -175,11 +175,14 @@ esm:
   person:
     template: user
     match_attribute: mail
+    unresolved_ttl: 1m
 sync:
   concurrency: 1
   max_active_age: 24h
   chat_log_max_chars: 10000
   pass_timeout: 90s
+  refresh_after: 30m
+  change_margin: 5s
 `)
 	helsinki, _ := time.LoadLocation("Europe/Helsinki")
 	tests := []struct {
@@ -204,8 +207,9 @@ sync:
 		{"members renamed", c.ESM.Attributes.Members, "participants"},
 		{"other attribute default", c.ESM.Attributes.Customer, "customer"},
 		{"active", c.ESM.ActiveValues.Active, MenuValue{Value: "Kyllä", Code: "k"}},
-		{"person", c.ESM.Person, PersonConfig{Template: "user", MatchAttribute: "mail"}},
-		{"sync", c.Sync, SyncConfig{Concurrency: 1, MaxActiveAge: 24 * time.Hour, ChatLogMaxChars: 10000, PassTimeout: 90 * time.Second}},
+		{"person", c.ESM.Person, PersonConfig{Template: "user", MatchAttribute: "mail", UnresolvedTTL: time.Minute}},
+		{"sync", c.Sync, SyncConfig{Concurrency: 1, MaxActiveAge: 24 * time.Hour, ChatLogMaxChars: 10000,
+			PassTimeout: 90 * time.Second, RefreshAfter: 30 * time.Minute, ChangeMargin: 5 * time.Second}},
 		{"literal_secrets", c.LiteralSecrets, []string{"chat.token"}},
 		{"line of esm.timeout", c.Line("esm.timeout"), 22},
 	}

@@ -157,6 +157,9 @@ func (v *validator) esm() {
 	persons := c.Attributes.UsesPersons()
 	v.code("esm.person.template", c.Person.Template, persons)
 	v.attrCode("esm.person.match_attribute", c.Person.MatchAttribute, persons)
+	if c.Person.UnresolvedTTL < 0 {
+		v.add("esm.person.unresolved_ttl", "must be 0 or more, got %s", c.Person.UnresolvedTTL)
+	}
 }
 
 func (v *validator) attributes() {
@@ -194,6 +197,10 @@ func (v *validator) sync() {
 		v.add("sync.chat_log_max_chars", "must be 0 (unlimited) or more, got %d", s.ChatLogMaxChars)
 	}
 	v.positive("sync.pass_timeout", s.PassTimeout)
+	v.positive("sync.refresh_after", s.RefreshAfter)
+	if s.ChangeMargin < 0 {
+		v.add("sync.change_margin", "must be 0 or more, got %s", s.ChangeMargin)
+	}
 }
 
 // baseURL checks an API base URL: absolute http(s) with a host, nothing

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/syncworker/syncworker/internal/aggregate"
@@ -25,13 +26,17 @@ func (e *Engine) Backfill(ctx context.Context, stop <-chan struct{}, since, unti
 	e.people.beginPass()
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(e.cfg.Sync.Concurrency)
+	// A session updated while the listing pages on shows up again on a
+	// later page; it is handled once.
+	seen := map[string]bool{}
 	err = e.chat.ListSessions(gctx, since, func(s aggregate.Session) error {
 		if stopped(stop) {
 			return errStopped
 		}
-		if !until.IsZero() && !s.StartedAt.Before(until) {
+		if seen[s.ID] || !until.IsZero() && !s.StartedAt.Before(until) {
 			return nil
 		}
+		seen[s.ID] = true
 		g.Go(func() error {
 			o, err := e.backfillSession(gctx, s.ID)
 			return e.counted(t, o, err)
@@ -75,8 +80,12 @@ func (e *Engine) backfillSession(ctx context.Context, id string) (outcome, error
 }
 
 // findOrCreateCard returns the card holding session id, creating it the way
-// the chatbot's createChatSession would when there is none.
+// the chatbot's createChatSession would when there is none. The look-up
+// and the create happen under the session's guard, so that two callers
+// never both find nothing and both create.
 func (e *Engine) findOrCreateCard(ctx context.Context, id string) (string, error) {
+	unlock := e.cardGuard.lock(id)
+	defer unlock()
 	a := e.cfg.ESM.Attributes
 	key := esm.Match{Attribute: a.SessionID, Value: id}
 	ids, err := e.esm.FindCards(ctx, e.cfg.ESM.Template, key)
@@ -100,4 +109,40 @@ func (e *Engine) findOrCreateCard(ctx context.Context, id string) (string, error
 	}
 	e.log.Info("backfill: created card", "session", id, "card", card)
 	return card, nil
+}
+
+// keyedMutex is a set of mutexes by key, each existing while it is held or
+// waited for.
+type keyedMutex struct {
+	mu    sync.Mutex
+	locks map[string]*keyedLock
+}
+
+type keyedLock struct {
+	sync.Mutex
+	users int
+}
+
+// lock takes the mutex of key and returns its release.
+func (k *keyedMutex) lock(key string) (unlock func()) {
+	k.mu.Lock()
+	if k.locks == nil {
+		k.locks = map[string]*keyedLock{}
+	}
+	l := k.locks[key]
+	if l == nil {
+		l = &keyedLock{}
+		k.locks[key] = l
+	}
+	l.users++
+	k.mu.Unlock()
+	l.Lock()
+	return func() {
+		l.Unlock()
+		k.mu.Lock()
+		if l.users--; l.users == 0 {
+			delete(k.locks, key)
+		}
+		k.mu.Unlock()
+	}
 }

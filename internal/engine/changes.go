@@ -2,6 +2,8 @@ package engine
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"time"
 
@@ -54,16 +56,37 @@ func (e *Engine) listChanges(ctx context.Context) (*changes, error) {
 	return c, nil
 }
 
-// due reports whether a tracked session must be synced this pass.
+// due reports whether a tracked session must be synced this pass. A
+// session is skipped only when the change listing proves it unchanged since
+// the fetch that stored it (SPEC §6).
 func (e *Engine) due(st state.Session, c *changes, now time.Time) bool {
 	switch {
-	case c == nil, len(st.Written) == 0, st.Pending, st.Failures > 0:
+	case c == nil, len(st.Written) == 0, st.Pending, st.Failures > 0, st.FetchedAt.IsZero():
 		return true
 	case e.cfg.Sync.MaxActiveAge > 0 && !st.StartedAt.IsZero() && now.Sub(st.StartedAt) > e.cfg.Sync.MaxActiveAge:
 		return true // expired: write it closed
+	case now.Sub(st.FetchedAt) >= refreshAge(st.ID, e.cfg.Sync.RefreshAfter):
+		return true // a change the listing does not show (a hand-over without a message)
 	}
 	updated, listed := c.updated[st.ID]
-	return listed && !updated.Equal(st.UpdatedAt)
+	if !listed {
+		return false
+	}
+	// An equal updated_at proves nothing when it is as new as the fetch:
+	// the platform stamps coarsely (whole seconds or worse), so a message
+	// that came in just after the fetch may carry the same stamp.
+	return !updated.Equal(st.UpdatedAt) || st.UpdatedAt.After(st.FetchedAt.Add(-e.cfg.Sync.ChangeMargin))
+}
+
+// refreshAge is how long after its last fetch session id is fetched again
+// whatever the listing says: between half of refreshAfter and all of it,
+// fixed per session, so that sessions first fetched in one pass come due
+// spread over several passes instead of all at once.
+func refreshAge(id string, refreshAfter time.Duration) time.Duration {
+	sum := sha256.Sum256([]byte(id)) // well mixed, unlike FNV's high bits
+	u := float64(binary.BigEndian.Uint64(sum[:8])) / (1 << 64)
+	half := refreshAfter / 2
+	return half + time.Duration(float64(refreshAfter-half)*u)
 }
 
 // saveWatermark records start as the start of the last complete pass.

@@ -57,6 +57,10 @@ type Engine struct {
 	people   *people
 	hooks    Hooks
 	fullScan bool
+	// credentials is Options.CredentialsStamp.
+	credentials string
+	// cardGuard serialises finding and creating the card of one session.
+	cardGuard keyedMutex
 	// lastDeferred is the error of the last session deferred because an
 	// API did not answer, to say what went wrong when the pass gives up.
 	lastDeferred atomic.Value
@@ -107,6 +111,8 @@ func New(cfg *config.Config, o Options) *Engine {
 		people:   newPeople(o.ESM, o.Store, cfg.ESM.Person, log, o.Now),
 		hooks:    o.Hooks,
 		fullScan: o.FullScan,
+
+		credentials: o.CredentialsStamp,
 	}
 }
 

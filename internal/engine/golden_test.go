@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/syncworker/syncworker/internal/aggregate"
+	"github.com/syncworker/syncworker/internal/sandbox"
 )
 
 // TestPass_GoldenCards syncs every golden transcript of testdata/golden
@@ -54,8 +55,13 @@ func TestPass_GoldenCards(t *testing.T) {
 // checkCard compares the card of want.SessionID in the sandbox with want.
 func checkCard(t *testing.T, h *harness, want aggregate.Card) {
 	t.Helper()
+	checkCardValues(t, h, h.card(want.SessionID), want)
+}
+
+// checkCardValues compares card c with the values of want.
+func checkCardValues(t *testing.T, h *harness, c sandbox.Card, want aggregate.Card) {
+	t.Helper()
 	a := h.cfg.ESM.Attributes
-	c := h.card(want.SessionID)
 	eq := func(what, got, want string) {
 		t.Helper()
 		if got != want {

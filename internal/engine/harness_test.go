@@ -33,6 +33,8 @@ type harness struct {
 	eng   *engine.Engine
 	logs  *syncBuffer
 	hooks engine.Hooks
+	// stamp is the engine's CredentialsStamp.
+	stamp string
 
 	mu  sync.Mutex
 	now time.Time
@@ -123,7 +125,8 @@ func (h *harness) open() {
 	httpOpts := httpclient.Options{MinWait: time.Millisecond, MaxWait: 5 * time.Millisecond, MaxRetryAfter: 5 * time.Millisecond}
 	chatHTTP, esmHTTP := httpOpts, httpOpts
 	chatHTTP.Timeout, esmHTTP.Timeout = h.cfg.Chat.Timeout, h.cfg.ESM.Timeout
-	chat, err := fetch.New(fetch.Options{BaseURL: h.cfg.Chat.BaseURL, Token: string(h.cfg.Chat.Token), Now: h.clock, HTTP: chatHTTP})
+	chat, err := fetch.New(fetch.Options{BaseURL: h.cfg.Chat.BaseURL, Token: string(h.cfg.Chat.Token),
+		PageSize: h.cfg.Chat.PageSize, Now: h.clock, HTTP: chatHTTP})
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -133,7 +136,8 @@ func (h *harness) open() {
 		h.t.Fatal(err)
 	}
 	logger := slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	h.eng = engine.New(h.cfg, engine.Options{Chat: chat, ESM: esmc, Store: store, Logger: logger, Now: h.clock, Hooks: h.hooks})
+	h.eng = engine.New(h.cfg, engine.Options{Chat: chat, ESM: esmc, Store: store, Logger: logger, Now: h.clock, Hooks: h.hooks,
+		CredentialsStamp: h.stamp})
 }
 
 // reopen closes the state and opens it again with a new engine.

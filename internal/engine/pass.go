@@ -68,6 +68,9 @@ func (e *Engine) Pass(ctx context.Context, stop <-chan struct{}) (Summary, error
 		ctx, cancel = context.WithTimeout(ctx, e.cfg.Sync.PassTimeout)
 		defer cancel()
 	}
+	if err := e.loginBackedOff(ctx); err != nil {
+		return Summary{Tenant: e.cfg.Tenant}, fatal(err)
+	}
 	runID, err := e.store.StartRun(ctx, "sync")
 	if err != nil {
 		return Summary{Tenant: e.cfg.Tenant}, fatal(err)
@@ -77,6 +80,7 @@ func (e *Engine) Pass(ctx context.Context, stop <-chan struct{}) (Summary, error
 	err = e.sync(ctx, stop, t, start)
 	t.Duration = e.now().Sub(start)
 	e.finishRun(runID, t.Summary, err)
+	e.noteLogin(ctx, t.Summary, err)
 	return t.Summary, err
 }
 

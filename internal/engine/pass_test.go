@@ -321,7 +321,7 @@ func TestPass_ChatPlatformDownIsFatalAndChargesNoSession(t *testing.T) {
 		t.Fatalf("pass over a dead chat platform: %s, %v; want a fatal 'unreachable' error", s, err)
 	}
 	n, _ := h.store.Counts(context.Background())
-	if n.Failing != 0 {
+	if n.BackingOff != 0 {
 		t.Errorf("%d sessions backed off for the platform's outage", n.Failing)
 	}
 	// Once it is back, one pass writes everything.
@@ -350,7 +350,7 @@ func TestPass_IdlePassSendsNoSessionRequest(t *testing.T) {
 }
 
 func TestPass_OnlyChangedSessionsFetched(t *testing.T) {
-	h := newHarness(t, "")
+	h := newHarness(t, "sync:\n  refresh_after: 24h\n")
 	for _, id := range []string{"ws-a", "ws-b", "ws-c"} {
 		h.sb.AddCase(liveSession(id), liveMessages(id))
 	}

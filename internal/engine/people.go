@@ -13,11 +13,6 @@ import (
 	"github.com/syncworker/syncworker/internal/state"
 )
 
-// unresolvedTTL is how long "no Person card for this email" is believed
-// before ESM is asked again: long enough that a pass every minute does not
-// ask once per session, short enough that a card added today is used today.
-const unresolvedTTL = time.Hour
-
 // people resolves identities to Person card ids, through the state's cache,
 // so that each person costs one lookup, not one per session.
 type people struct {
@@ -44,8 +39,10 @@ func (p *people) beginPass() {
 }
 
 // resolve returns the Person card of id; ok is false when there is no
-// single card for its email, which is warned about once per pass.
-func (p *people) resolve(ctx context.Context, id aggregate.Identity) (card string, ok bool, err error) {
+// single card for its email, which is warned about once per pass. "No
+// card" is believed for esm.person.unresolved_ttl, or not at all with
+// recheck.
+func (p *people) resolve(ctx context.Context, id aggregate.Identity, recheck bool) (card string, ok bool, err error) {
 	email := id.Key()
 	if email == "" {
 		p.warnOnce("n:"+id.Name, "person has no email; left off the card", "name", id.Name)
@@ -55,7 +52,7 @@ func (p *people) resolve(ctx context.Context, id aggregate.Identity) (card strin
 	if err != nil {
 		return "", false, fatal(err)
 	}
-	if hit && (cached.CardID != "" || p.now().Sub(cached.CheckedAt) < unresolvedTTL) {
+	if hit && (cached.CardID != "" || !recheck && p.now().Sub(cached.CheckedAt) < p.cfg.UnresolvedTTL) {
 		return p.found(email, cached.CardID)
 	}
 	v, err, _ := p.group.Do(email, func() (any, error) { return p.lookup(ctx, email) })

@@ -41,6 +41,15 @@ func TestPass_FlakyAPIsConverge(t *testing.T) {
 		Chat: sandbox.Fault{ServerErrorShare: 0.10, RateLimitShare: 0.05, RetryAfter: 3600},
 		ESM:  sandbox.Fault{ServerErrorShare: 0.10, RateLimitShare: 0.05, RetryAfter: 3600}})
 	budget := 1 + httpclient.DefaultRetries
+	// A closing write is two PATCHes: the values, then the inactive value
+	// alone once ESM accepted them.
+	patches := func(path string) int {
+		c, ok := h.sb.Card(path[strings.LastIndexByte(path, '/')+1:])
+		if ok && c.Text(h.cfg.ESM.Attributes.Active) == "No" {
+			return 2
+		}
+		return 1
+	}
 	passes, writes := 0, map[string]int{}
 	for passes < 3 {
 		passes++
@@ -56,8 +65,8 @@ func TestPass_FlakyAPIsConverge(t *testing.T) {
 		for key, n := range attempts {
 			// Discovery pages and person lookups share a path; sessions' own
 			// requests and PATCHes are one logical request each per pass.
-			if !strings.HasSuffix(key, "/data") && n > budget {
-				t.Errorf("pass %d: %s tried %d times, budget %d", passes, key, n, budget)
+			if b := budget * patches(strings.TrimPrefix(key, "PATCH ")); !strings.HasSuffix(key, "/data") && n > b {
+				t.Errorf("pass %d: %s tried %d times, budget %d", passes, key, n, b)
 			}
 		}
 		t.Logf("pass %d: %s, %d requests", passes, s, len(h.sb.Requests()))
@@ -70,7 +79,7 @@ func TestPass_FlakyAPIsConverge(t *testing.T) {
 	h.sb.SetFaults(sandbox.Faults{})
 	h.expectCards(ids)
 	for path, n := range writes {
-		if n > 1 {
+		if n > patches(path) {
 			t.Errorf("%s written %d times with the same values", path, n)
 		}
 	}

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"maps"
 
 	"github.com/syncworker/syncworker/internal/aggregate"
 	"github.com/syncworker/syncworker/internal/esm"
@@ -64,15 +65,16 @@ func (e *Engine) track(ctx context.Context, id, cardID string) (state.Session, e
 		return st, fatal(err)
 	}
 	if ok {
-		e.log.Warn("session moved to another card", "session", id, "card", st.CardID, "new_card", cardID)
-		st.Written = nil // nothing is known to be on the new card
+		e.log.Warn("session moved to another card; writing it whole", "session", id, "card", st.CardID, "new_card", cardID)
 	}
-	st.ID, st.CardID = id, cardID
-	return st, nil
+	// Track forgot what was written when the card changed; read it back.
+	st, _, err = e.store.Session(ctx, id)
+	return st, fatal(err)
 }
 
 // write fetches, aggregates and writes one session, then commits.
 func (e *Engine) write(ctx context.Context, st state.Session) (outcome, error) {
+	fetchedAt := e.now()
 	sess, err := e.chat.Session(ctx, st.ID)
 	if err != nil {
 		return failed, err
@@ -86,28 +88,13 @@ func (e *Engine) write(ctx context.Context, st state.Session) (outcome, error) {
 		return failed, fatal(err)
 	}
 	card := aggregate.Aggregate(sess, append(stored, fresh...), e.aggregateOptions(e.now()))
-	values, err := e.attributes(ctx, card)
+	hashes, changed, err := e.writeCard(ctx, st, card)
 	if err != nil {
 		return failed, err
 	}
-	hashes := hashAttributes(values)
-	changed := changedAttributes(values, hashes, st.Written)
-	if len(changed) > 0 {
-		if err := e.esm.PatchCard(ctx, e.cfg.ESM.Template, st.CardID, changed); err != nil {
-			if e.refusedReference(err) {
-				e.people.forget(ctx, card)
-			}
-			return failed, err
-		}
-		if e.hooks.AfterPatch != nil {
-			if err := e.hooks.AfterPatch(st.ID); err != nil {
-				return failed, fatal(err)
-			}
-		}
-	}
 	err = e.store.Commit(ctx, state.Commit{
 		ID: st.ID, NewMessages: fresh, Written: hashes, UpdatedAt: sess.UpdatedAt, StartedAt: sess.StartedAt,
-		Done: !card.Active,
+		FetchedAt: fetchedAt, Done: !card.Active,
 	})
 	if err != nil {
 		return failed, fatal(err)
@@ -123,6 +110,67 @@ func (e *Engine) write(ctx context.Context, st state.Session) (outcome, error) {
 		return closed, nil
 	}
 	return written, nil
+}
+
+// writeCard writes what changed on the session's card and returns the
+// hashes of every value now on it and the attributes it sent. A refused
+// reference to a cached Person card (deleted or merged in ESM) drops the
+// cache entries and is tried once more with people looked up again.
+func (e *Engine) writeCard(ctx context.Context, st state.Session, card aggregate.Card) (map[string]string, map[string][]esm.Value, error) {
+	hashes, changed, err := e.changes(ctx, st, card)
+	if err != nil || len(changed) == 0 {
+		return hashes, changed, err
+	}
+	err = e.patch(ctx, st.CardID, changed, !card.Active)
+	if e.refusedReference(err) {
+		e.log.Info("ESM refused a Person reference; looking the people up again", "session", st.ID, "card", st.CardID, "err", err)
+		e.people.forget(ctx, card)
+		if hashes, changed, err = e.changes(ctx, st, card); err == nil && len(changed) > 0 {
+			err = e.patch(ctx, st.CardID, changed, !card.Active)
+		}
+	}
+	if err != nil {
+		if e.refusedReference(err) {
+			e.people.forget(ctx, card)
+		}
+		return nil, nil, err
+	}
+	if e.hooks.AfterPatch != nil {
+		if err := e.hooks.AfterPatch(st.ID); err != nil {
+			return nil, nil, fatal(err)
+		}
+	}
+	return hashes, changed, nil
+}
+
+// changes turns card into attribute values and keeps those that differ
+// from what was last written. Before a closing write every person still
+// unresolved is looked up again: the card is not revisited once closed.
+func (e *Engine) changes(ctx context.Context, st state.Session, card aggregate.Card) (map[string]string, map[string][]esm.Value, error) {
+	values, err := e.attributes(ctx, card, !card.Active)
+	if err != nil {
+		return nil, nil, err
+	}
+	hashes := hashAttributes(values)
+	return hashes, changedAttributes(values, hashes, st.Written), nil
+}
+
+// patch sends changed to the card. A closing write sends the inactive
+// value only once ESM accepted every other value, in a PATCH of its own:
+// ESM may apply part of a refused PATCH, and a card closed with wrong
+// values would never be revisited.
+func (e *Engine) patch(ctx context.Context, cardID string, changed map[string][]esm.Value, closing bool) error {
+	tmpl, active := e.cfg.ESM.Template, e.cfg.ESM.Attributes.Active
+	inactive, ok := changed[active]
+	if !closing || !ok || len(changed) == 1 {
+		return e.esm.PatchCard(ctx, tmpl, cardID, changed)
+	}
+	rest := maps.Clone(changed)
+	delete(rest, active)
+	if err := e.esm.PatchCard(ctx, tmpl, cardID, rest); err != nil {
+		return err
+	}
+	return e.esm.PatchCard(ctx, tmpl, cardID, map[string][]esm.Value{active: inactive})
 }
 
 // fail handles a session's error: fatal errors end the pass, a deleted card

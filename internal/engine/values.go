@@ -13,8 +13,9 @@ import (
 
 // attributes turns a card's values into ESM attribute values under the
 // tenant's attribute codes, resolving people to Person card references.
-// Attributes whose code is configured as "" are left out.
-func (e *Engine) attributes(ctx context.Context, c aggregate.Card) (map[string][]esm.Value, error) {
+// Attributes whose code is configured as "" are left out. With recheck,
+// people remembered as having no Person card are looked up again.
+func (e *Engine) attributes(ctx context.Context, c aggregate.Card, recheck bool) (map[string][]esm.Value, error) {
 	a := e.cfg.ESM.Attributes
 	out := map[string][]esm.Value{}
 	set := func(code string, vs ...esm.Value) {
@@ -46,7 +47,7 @@ func (e *Engine) attributes(ctx context.Context, c aggregate.Card) (map[string][
 		if id == nil {
 			return nil, nil
 		}
-		card, ok, err := e.people.resolve(ctx, *id)
+		card, ok, err := e.people.resolve(ctx, *id, recheck)
 		if err != nil || !ok {
 			return nil, err
 		}

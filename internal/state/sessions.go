@@ -300,17 +300,18 @@ func (s *Store) PruneClosed(ctx context.Context, before time.Time) (int, error) 
 type Counts struct {
 	Tracked, Active, Ended int
 	// Failing counts sessions whose last attempt failed, for any reason;
-	// BackingOff those of them waiting out a back-off (their own failure).
+	// BackingOff those of them that failed for a reason of their own and
+	// wait out a back-off.
 	Failing, BackingOff int
 }
 
 // Counts counts tracked sessions: active ones still polled, ended ones
 // (inactive written), failing ones (see Session.Failing) and those backing
-// off at the store's clock.
+// off.
 func (s *Store) Counts(ctx context.Context) (Counts, error) {
 	var c Counts
 	err := s.db.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(done = 0), 0), coalesce(sum(done = 1), 0),
-		coalesce(sum(failures > 0 OR deferrals > 0), 0), coalesce(sum(failures > 0 AND next_attempt_at > ?), 0)
-		FROM sessions`, unixNano(s.now())).Scan(&c.Tracked, &c.Active, &c.Ended, &c.Failing, &c.BackingOff)
+		coalesce(sum(failures > 0 OR deferrals > 0), 0), coalesce(sum(failures > 0), 0)
+		FROM sessions`).Scan(&c.Tracked, &c.Active, &c.Ended, &c.Failing, &c.BackingOff)
 	return c, describe(err)
 }
