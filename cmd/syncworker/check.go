@@ -12,7 +12,7 @@ import (
 
 	"github.com/syncworker/syncworker/internal/config"
 	"github.com/syncworker/syncworker/internal/esm"
-	"github.com/syncworker/syncworker/internal/fetch"
+	"github.com/syncworker/syncworker/internal/source"
 )
 
 // checkCmd validates each tenant against the real APIs without writing
@@ -75,11 +75,11 @@ func (c *checkCmd) checkTenant(ctx context.Context, cfg *config.Config) ([]strin
 		problems = append(problems, tp...)
 		code = exitPartial
 	}
-	if _, _, err := chat.ListSessionsPage(ctx, time.Now(), ""); err != nil {
+	if err := chat.Check(ctx); err != nil {
 		problems = append(problems, "chat platform: "+err.Error())
 		code = exitFatal
-		if errors.Is(err, fetch.ErrUnauthorized) {
-			problems = append(problems, "chat platform: check chat.token")
+		if errors.Is(err, source.ErrUnauthorized) {
+			problems = append(problems, "chat platform: check the chat credentials (chat.token)")
 		}
 	}
 	return problems, code

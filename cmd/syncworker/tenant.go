@@ -7,8 +7,8 @@ import (
 	"github.com/syncworker/syncworker/internal/config"
 	"github.com/syncworker/syncworker/internal/engine"
 	"github.com/syncworker/syncworker/internal/esm"
-	"github.com/syncworker/syncworker/internal/fetch"
 	"github.com/syncworker/syncworker/internal/httpclient"
+	"github.com/syncworker/syncworker/internal/source"
 	"github.com/syncworker/syncworker/internal/state"
 )
 
@@ -16,7 +16,7 @@ import (
 type tenant struct {
 	cfg    *config.Config
 	store  *state.Store
-	chat   *fetch.Client
+	chat   source.Source
 	esm    *esm.Client
 	engine *engine.Engine
 	log    *slog.Logger
@@ -40,26 +40,14 @@ func (p *Program) openTenantWith(cfg *config.Config, o engine.Options) (*tenant,
 	if err != nil {
 		return nil, withCode(exitFatal, err)
 	}
-	o.Chat, o.ESM, o.Store, o.Logger, o.Now, o.Hooks = chat, esmc, store, p.logger, p.Now, p.Hooks
+	o.Source, o.ESM, o.Store, o.Logger, o.Now, o.Hooks = chat, esmc, store, p.logger, p.Now, p.Hooks
 	eng := engine.New(cfg, o)
 	return &tenant{cfg: cfg, store: store, chat: chat, esm: esmc, engine: eng, log: log}, nil
 }
 
-// clients builds the chat and ESM clients of cfg.
-func (p *Program) clients(cfg *config.Config, log *slog.Logger) (*fetch.Client, *esm.Client, error) {
-	chat, err := fetch.New(fetch.Options{
-		BaseURL:  cfg.Chat.BaseURL,
-		Token:    string(cfg.Chat.Token),
-		PageSize: cfg.Chat.PageSize,
-		Now:      p.Now,
-		HTTP: httpclient.Options{
-			Timeout:  cfg.Chat.Timeout,
-			MaxRPS:   cfg.Chat.MaxRPS,
-			CAFile:   cfg.Chat.CAFile,
-			MaxConns: cfg.Sync.Concurrency,
-			Logger:   log.With("api", "chat"),
-		},
-	})
+// clients builds the chat source and the ESM client of cfg.
+func (p *Program) clients(cfg *config.Config, log *slog.Logger) (source.Source, *esm.Client, error) {
+	chat, err := p.newSource(cfg, log)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -28,6 +28,8 @@ func Aggregate(s Session, msgs []Message, opt Options) Card {
 		}
 	}
 	switch {
+	case s.Reopenable(opt.Now):
+		// Final only once the customer can no longer reopen it.
 	case s.Ended():
 		c.Active = false
 		if !s.EndedAt.IsZero() {

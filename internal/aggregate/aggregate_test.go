@@ -66,6 +66,35 @@ func TestAggregate(t *testing.T) {
 		opt   func(*Options)
 		check func(t *testing.T, c Card)
 	}{
+		// a session the customer may still reopen
+		{
+			name: "ended but reopenable: values written, active kept, no end time",
+			s: func() Session {
+				s := session(StatusEnded, chat("lc-1", 10, 20, joined(ann, 20)))
+				s.ReopenableUntil = at(420 + 1800)
+				return s
+			}(),
+			msgs: []Message{msg(1, 25, SenderVisitor, "Maija", "lc-1", "thanks")},
+			opt:  func(o *Options) { o.Now = at(600) },
+			check: func(t *testing.T, c Card) {
+				eq(t, "Active", c.Active, true)
+				eq(t, "EndTime", c.EndTime == nil, true)
+				eq(t, "MessageCount", c.MessageCount, 1)
+			},
+		},
+		{
+			name: "ended and the reopen grace over: final",
+			s: func() Session {
+				s := session(StatusEnded, chat("lc-1", 10, 20, joined(ann, 20)))
+				s.ReopenableUntil = at(420 + 1800)
+				return s
+			}(),
+			opt: func(o *Options) { o.Now = at(420 + 1800) },
+			check: func(t *testing.T, c Card) {
+				eq(t, "Active", c.Active, false)
+				eq(t, "EndTime", *c.EndTime, at(420))
+			},
+		},
 		// message_count
 		{
 			name: "message_count counts every sender type",

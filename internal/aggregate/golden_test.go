@@ -1,4 +1,4 @@
-package aggregate
+package aggregate_test
 
 import (
 	"bytes"
@@ -7,70 +7,44 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
+
+	"github.com/syncworker/syncworker/internal/aggregate"
+	"github.com/syncworker/syncworker/internal/transcript"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden card.json files under testdata/golden")
 
-// goldenOptions is options.json of a golden case.
-type goldenOptions struct {
-	Now             time.Time `json:"now"`
-	Timezone        string    `json:"timezone"`
-	MaxActiveAge    string    `json:"max_active_age"`
-	ChatLogMaxChars int       `json:"chat_log_max_chars"`
-}
-
 // TestGolden aggregates every transcript under testdata/golden and compares
 // the card with the case's card.json. Run with -update to rewrite them.
 func TestGolden(t *testing.T) {
-	dirs, err := filepath.Glob(filepath.Join("..", "..", "testdata", "golden", "*", "session.json"))
+	cases, err := transcript.ReadDir(filepath.Join("..", "..", "testdata", "golden"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(dirs) < 12 {
-		t.Fatalf("found %d golden cases, want at least 12", len(dirs))
+	if len(cases) < 12 {
+		t.Fatalf("found %d golden cases, want at least 12", len(cases))
 	}
-	for _, p := range dirs {
-		dir := filepath.Dir(p)
-		t.Run(filepath.Base(dir), func(t *testing.T) {
-			var (
-				s    Session
-				msgs []Message
-				o    goldenOptions
-			)
-			readJSON(t, filepath.Join(dir, "session.json"), &s)
-			readJSON(t, filepath.Join(dir, "messages.json"), &msgs)
-			readJSON(t, filepath.Join(dir, "options.json"), &o)
-			got := marshal(t, Aggregate(s, msgs, o.options(t)))
-			file := filepath.Join(dir, "card.json")
+	for _, c := range cases {
+		t.Run(c.Name, func(t *testing.T) {
+			opt, err := c.Options.Aggregate()
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := marshal(t, aggregate.Aggregate(c.Session, c.Messages, opt))
+			file := filepath.Join(c.Dir, "card.json")
 			if *update {
 				if err := os.WriteFile(file, got, 0o644); err != nil {
 					t.Fatal(err)
 				}
 				return
 			}
-			var want Card
+			var want aggregate.Card
 			readJSON(t, file, &want)
 			if w := marshal(t, want); !bytes.Equal(got, w) {
 				t.Errorf("card differs from %s\ngot:\n%s\nwant:\n%s", file, got, w)
 			}
 		})
 	}
-}
-
-func (o goldenOptions) options(t *testing.T) Options {
-	t.Helper()
-	opt := Options{Now: o.Now, ChatLogMaxChars: o.ChatLogMaxChars}
-	var err error
-	if opt.Location, err = time.LoadLocation(o.Timezone); err != nil {
-		t.Fatal(err)
-	}
-	if o.MaxActiveAge != "" {
-		if opt.MaxActiveAge, err = time.ParseDuration(o.MaxActiveAge); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return opt
 }
 
 func readJSON(t *testing.T, file string, v any) {

@@ -3,8 +3,10 @@
 //
 // It owns the domain types the rest of syncworker speaks in. It does no I/O
 // and reads no clock: the caller passes the time, the tenant time zone and the
-// limits in Options. The JSON tags follow the chat platform's wire format
-// (SPEC §4.1), which is also the format of the transcripts under testdata/.
+// limits in Options. The transcript types carry no wire format: each chat
+// platform's adapter translates at its own edge, the state store has its
+// own encoding, and internal/transcript reads the case files. Card's JSON
+// is the golden card.json format.
 package aggregate
 
 import (
@@ -45,62 +47,72 @@ func (t SenderType) Known() bool {
 // Session is one chatbot widget session: the unit that maps to one card.
 // A zero time means the platform sent null or nothing.
 type Session struct {
-	ID        string     `json:"id"`
-	Status    Status     `json:"status"`
-	StartedAt time.Time  `json:"started_at"`
-	EndedAt   time.Time  `json:"ended_at,omitzero"`
-	UpdatedAt time.Time  `json:"updated_at,omitzero"`
-	Customer  Customer   `json:"customer"`
-	LiveChats []LiveChat `json:"live_chats"`
+	ID        string
+	Status    Status
+	StartedAt time.Time
+	EndedAt   time.Time
+	UpdatedAt time.Time
+	Customer  Customer
+	LiveChats []LiveChat
+	// ReopenableUntil, when set on an ended session, is when the platform
+	// stops letting the customer reopen it; until then it is not final.
+	ReopenableUntil time.Time
 }
 
 // Ended reports whether the platform says the session is over.
 func (s *Session) Ended() bool { return s.Status == StatusEnded }
 
+// Reopenable reports whether an ended session may still be reopened by the
+// customer at now (SuperOffice's Finished within its grace): its card then
+// keeps the active value and gets no end time yet.
+func (s *Session) Reopenable(now time.Time) bool {
+	return s.Ended() && now.Before(s.ReopenableUntil)
+}
+
 // Customer is the end user of a widget session.
 type Customer struct {
-	ID    string `json:"id,omitempty"`
-	Name  string `json:"name,omitempty"`
-	Email string `json:"email,omitempty"`
+	ID    string
+	Name  string
+	Email string
 }
 
 // LiveChat is one hand-off from the bot to human agents inside a session.
 // ConnectedAt is zero when the chat was requested but never established.
 type LiveChat struct {
-	ID          string    `json:"id"`
-	RequestedAt time.Time `json:"requested_at,omitzero"`
-	ConnectedAt time.Time `json:"connected_at,omitzero"`
-	EndedAt     time.Time `json:"ended_at,omitzero"`
-	Agents      []Agent   `json:"agents"`
+	ID          string
+	RequestedAt time.Time
+	ConnectedAt time.Time
+	EndedAt     time.Time
+	Agents      []Agent
 }
 
 // Agent is one stint of a support person in a live chat. The same person
 // appears twice when they leave and rejoin.
 type Agent struct {
-	ID       string    `json:"id,omitempty"`
-	Name     string    `json:"name,omitempty"`
-	Email    string    `json:"email,omitempty"`
-	JoinedAt time.Time `json:"joined_at,omitzero"`
-	LeftAt   time.Time `json:"left_at,omitzero"`
+	ID       string
+	Name     string
+	Email    string
+	JoinedAt time.Time
+	LeftAt   time.Time
 }
 
 // Message is one entry of a session's transcript. Seq starts at 1 and
 // strictly increases within a session.
 type Message struct {
-	Seq        int64     `json:"seq"`
-	ID         string    `json:"id,omitempty"`
-	SentAt     time.Time `json:"sent_at"`
-	Sender     Sender    `json:"sender"`
-	LiveChatID string    `json:"live_chat_id,omitempty"`
-	Text       string    `json:"text"`
+	Seq        int64
+	ID         string
+	SentAt     time.Time
+	Sender     Sender
+	LiveChatID string
+	Text       string
 }
 
 // Sender is the author of a message.
 type Sender struct {
-	Type  SenderType `json:"type"`
-	ID    string     `json:"id,omitempty"`
-	Name  string     `json:"name,omitempty"`
-	Email string     `json:"email,omitempty"`
+	Type  SenderType
+	ID    string
+	Name  string
+	Email string
 }
 
 // Identity is a person as the chat platform knows them. The sync engine

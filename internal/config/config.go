@@ -24,6 +24,7 @@ import (
 // Defaults of SPEC §3, and of the keys syncworker adds to it.
 const (
 	DefaultTimezone        = "UTC"
+	DefaultPlatform        = "generic"
 	DefaultPageSize        = 200
 	DefaultChatMaxRPS      = 20
 	DefaultESMMaxRPS       = 10
@@ -81,8 +82,10 @@ type Config struct {
 	fromEnv map[string]string
 }
 
-// ChatConfig is the chat platform API of SPEC §4.1.
+// ChatConfig is the tenant's chat platform (SPEC §4.1, §4.3).
 type ChatConfig struct {
+	// Platform chooses the source adapter: one of Platforms.
+	Platform          string        `yaml:"platform"`
 	BaseURL           string        `yaml:"base_url"`
 	Token             Secret        `yaml:"token"`
 	TokenFile         string        `yaml:"token_file"`
@@ -168,6 +171,7 @@ func Default() *Config {
 	return &Config{
 		Timezone: DefaultTimezone,
 		Chat: ChatConfig{
+			Platform: DefaultPlatform,
 			PageSize: DefaultPageSize,
 			MaxRPS:   DefaultChatMaxRPS,
 			Timeout:  DefaultTimeout,
@@ -245,6 +249,7 @@ func (c *Config) LogValue() slog.Value {
 		slog.String("timezone", c.Timezone),
 		slog.String("state_path", c.StatePath),
 		slog.Group("chat",
+			slog.String("platform", c.Chat.Platform),
 			slog.String("base_url", redactURL(c.Chat.BaseURL)),
 			slog.Any("token", c.Chat.Token),
 			slog.Int("page_size", c.Chat.PageSize),

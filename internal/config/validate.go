@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	_ "time/tzdata" // zones must load in images without /usr/share/zoneinfo
@@ -128,8 +129,14 @@ func (v *validator) top() {
 	v.required("state_path", c.StatePath)
 }
 
+// Platforms are the values of chat.platform (SPEC §4.3).
+var Platforms = []string{"generic", "superoffice", "genesys-cloud", "ccai-platform"}
+
 func (v *validator) chat() {
 	c := &v.c.Chat
+	if !slices.Contains(Platforms, c.Platform) {
+		v.add("chat.platform", "%s is not one of %s", v.shown("chat.platform", c.Platform), strings.Join(Platforms, ", "))
+	}
 	v.baseURL("chat.base_url", c.BaseURL, c.AllowInsecureHTTP)
 	v.secret("chat.token", c.Token, "chat.token_file", c.TokenFile)
 	v.between("chat.page_size", c.PageSize, 1, 1000)

@@ -7,8 +7,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/syncworker/syncworker/internal/aggregate"
 	"github.com/syncworker/syncworker/internal/esm"
+	"github.com/syncworker/syncworker/internal/source"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -18,6 +18,11 @@ import (
 // nothing twice (SPEC §6).
 func (e *Engine) Backfill(ctx context.Context, stop <-chan struct{}, since, until time.Time) (Summary, error) {
 	start := e.now()
+	lister, ok := e.src.(source.Lister)
+	if !ok {
+		return Summary{Tenant: e.cfg.Tenant}, fatal(fmt.Errorf("backfill: chat.platform %s cannot list sessions: %w",
+			e.cfg.Chat.Platform, source.ErrNotSupported))
+	}
 	runID, err := e.store.StartRun(ctx, "backfill")
 	if err != nil {
 		return Summary{Tenant: e.cfg.Tenant}, fatal(err)
@@ -29,7 +34,7 @@ func (e *Engine) Backfill(ctx context.Context, stop <-chan struct{}, since, unti
 	// A session updated while the listing pages on shows up again on a
 	// later page; it is handled once.
 	seen := map[string]bool{}
-	err = e.chat.ListSessions(gctx, since, func(s aggregate.Session) error {
+	err = lister.ListSessions(gctx, since, until, func(s source.Listed) error {
 		if stopped(stop) {
 			return errStopped
 		}

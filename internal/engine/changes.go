@@ -7,13 +7,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/syncworker/syncworker/internal/aggregate"
+	"github.com/syncworker/syncworker/internal/source"
 	"github.com/syncworker/syncworker/internal/state"
 )
-
-// watermarkKey is the state's meta key holding the start of the last pass
-// that completed.
-const watermarkKey = "watermark"
 
 // WatermarkOverlap is how far before the last complete pass's start a pass
 // asks the platform for changes: it covers clock skew between this machine
@@ -30,23 +26,24 @@ type changes struct {
 }
 
 // listChanges asks the platform which sessions changed since the
-// watermark. It returns nil when there is no watermark yet (a first pass
-// syncs everything anyway) or when skipping is off.
+// watermark. It returns nil when the platform has no change listing, when
+// there is no watermark yet (a first pass syncs everything anyway) or when
+// skipping is off.
 func (e *Engine) listChanges(ctx context.Context) (*changes, error) {
-	if e.fullScan {
+	lister, ok := e.src.(source.ChangeLister)
+	if e.fullScan || !ok {
 		return nil, nil
 	}
-	raw, err := e.store.Meta(ctx, watermarkKey)
-	if err != nil || raw == "" {
-		return nil, err
-	}
-	mark, err := time.Parse(time.RFC3339Nano, raw)
+	mark, err := e.store.Watermark(ctx, e.cfg.Chat.Platform)
 	if err != nil {
-		e.log.Warn("unreadable watermark; syncing every session", "watermark", raw)
+		e.log.Warn("syncing every session", "err", err)
+		return nil, nil
+	}
+	if mark.IsZero() {
 		return nil, nil
 	}
 	c := &changes{updated: map[string]time.Time{}}
-	err = e.chat.ListSessions(ctx, mark.Add(-WatermarkOverlap), func(s aggregate.Session) error {
+	err = lister.ListChanges(ctx, mark.Add(-WatermarkOverlap), func(s source.Listed) error {
 		c.updated[s.ID] = s.UpdatedAt
 		return nil
 	})
@@ -63,6 +60,8 @@ func (e *Engine) due(st state.Session, c *changes, now time.Time) bool {
 	switch {
 	case c == nil, len(st.Written) == 0, st.Pending, st.Failures > 0, st.FetchedAt.IsZero():
 		return true
+	case !st.ReopenUntil.IsZero():
+		return true // ended but reopenable: a reopen, or the grace running out
 	case e.cfg.Sync.MaxActiveAge > 0 && !st.StartedAt.IsZero() && now.Sub(st.StartedAt) > e.cfg.Sync.MaxActiveAge:
 		return true // expired: write it closed
 	case now.Sub(st.FetchedAt) >= refreshAge(st.ID, e.cfg.Sync.RefreshAfter):
@@ -91,5 +90,8 @@ func refreshAge(id string, refreshAfter time.Duration) time.Duration {
 
 // saveWatermark records start as the start of the last complete pass.
 func (e *Engine) saveWatermark(ctx context.Context, start time.Time) error {
-	return e.store.SetMeta(ctx, watermarkKey, start.UTC().Format(time.RFC3339Nano))
+	if _, ok := e.src.(source.ChangeLister); !ok {
+		return nil
+	}
+	return e.store.SetWatermark(ctx, e.cfg.Chat.Platform, start)
 }

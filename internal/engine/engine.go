@@ -15,15 +15,9 @@ import (
 	"github.com/syncworker/syncworker/internal/aggregate"
 	"github.com/syncworker/syncworker/internal/config"
 	"github.com/syncworker/syncworker/internal/esm"
+	"github.com/syncworker/syncworker/internal/source"
 	"github.com/syncworker/syncworker/internal/state"
 )
-
-// Chat is the part of the chat platform client the engine uses.
-type Chat interface {
-	ListSessions(ctx context.Context, since time.Time, fn func(aggregate.Session) error) error
-	Session(ctx context.Context, id string) (aggregate.Session, error)
-	Messages(ctx context.Context, id string, after int64) ([]aggregate.Message, error)
-}
 
 // ESM is the part of the ESM client the engine uses.
 type ESM interface {
@@ -49,7 +43,7 @@ const KeepClosed = 30 * 24 * time.Hour
 // them one at a time.
 type Engine struct {
 	cfg      *config.Config
-	chat     Chat
+	src      source.Source
 	esm      ESM
 	store    *state.Store
 	log      *slog.Logger
@@ -74,9 +68,11 @@ type Hooks struct {
 	AfterPatch func(sessionID string) error
 }
 
-// Options are an Engine's collaborators. Chat, ESM and Store are required.
+// Options are an Engine's collaborators. Source, ESM and Store are required.
 type Options struct {
-	Chat   Chat
+	// Source is the tenant's chat platform. The engine detects what else
+	// it can do (source.ChangeLister, source.Lister).
+	Source source.Source
 	ESM    ESM
 	Store  *state.Store
 	Logger *slog.Logger
@@ -103,7 +99,7 @@ func New(cfg *config.Config, o Options) *Engine {
 	log := o.Logger.With("tenant", cfg.Tenant)
 	return &Engine{
 		cfg:      cfg,
-		chat:     o.Chat,
+		src:      o.Source,
 		esm:      o.ESM,
 		store:    o.Store,
 		log:      log,

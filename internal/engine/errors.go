@@ -6,7 +6,7 @@ import (
 	"net"
 
 	"github.com/syncworker/syncworker/internal/esm"
-	"github.com/syncworker/syncworker/internal/fetch"
+	"github.com/syncworker/syncworker/internal/source"
 )
 
 // unreachableAfter is how many sessions in a row may fail transiently,
@@ -29,25 +29,26 @@ const (
 	classFatal
 )
 
+// classify says who err is about: the chat source's errors by the kinds of
+// the source contract, ESM's by the ESM client's types, and a broken
+// connection by the standard library's.
 func classify(err error) errClass {
 	var (
 		fatalErr *FatalError
-		fetchAPI *fetch.APIError
 		esmAPI   *esm.APIError
-		fetchRL  *fetch.RateLimitError
 		esmRL    *esm.RateLimitError
 		netErr   net.Error
 	)
 	switch {
-	case errors.As(err, &fatalErr), errors.Is(err, esm.ErrLoginRefused), errors.Is(err, fetch.ErrUnauthorized):
+	case errors.As(err, &fatalErr), errors.Is(err, esm.ErrLoginRefused), errors.Is(err, source.ErrUnauthorized):
 		return classFatal
-	case errors.Is(err, fetch.ErrSessionNotFound), errors.Is(err, fetch.ErrInvalidResponse):
+	case errors.Is(err, source.ErrNotFound), errors.Is(err, source.ErrInvalid):
 		return classSession
-	case errors.As(err, &fetchAPI):
-		return statusClass(fetchAPI.Status)
+	case errors.Is(err, source.ErrUnavailable):
+		return classTransient
 	case errors.As(err, &esmAPI):
 		return statusClass(esmAPI.Status)
-	case errors.As(err, &fetchRL), errors.As(err, &esmRL), errors.As(err, &netErr),
+	case errors.As(err, &esmRL), errors.As(err, &netErr),
 		errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		return classTransient
 	}

@@ -9,29 +9,32 @@ import (
 
 	"github.com/syncworker/syncworker/internal/config"
 	"github.com/syncworker/syncworker/internal/esm"
-	"github.com/syncworker/syncworker/internal/fetch"
+	"github.com/syncworker/syncworker/internal/source"
 )
 
 func TestClassify(t *testing.T) {
 	wrap := func(err error) error { return fmt.Errorf("fetch session ws-1: %w", err) }
+	// apiErr is an adapter's typed error for a status, matching a kind as
+	// the source contract asks.
+	type apiErr struct{ error }
 	tests := []struct {
 		name string
 		err  error
 		want errClass
 	}{
-		{"session not found", wrap(fetch.ErrSessionNotFound), classSession},
-		{"invalid response", wrap(fmt.Errorf("%w: seq 0", fetch.ErrInvalidResponse)), classSession},
+		{"session not found", wrap(source.ErrNotFound), classSession},
+		{"invalid response", wrap(fmt.Errorf("%w: seq 0", source.ErrInvalid)), classSession},
 		{"write refused", &esm.WriteError{Errors: []esm.FieldError{{Attribute: "members", Message: "no such card"}}}, classSession},
-		{"chat 400", wrap(&fetch.APIError{Status: 400}), classSession},
+		{"chat 400", wrap(apiErr{errors.New("400 Bad Request")}), classSession},
 		{"esm 403", &esm.APIError{Status: 403}, classSession},
-		{"chat 503 after retries", wrap(&fetch.APIError{Status: 503}), classTransient},
+		{"chat 503 after retries", wrap(fmt.Errorf("%w: 503", source.ErrUnavailable)), classTransient},
 		{"esm 500", &esm.APIError{Status: 500}, classTransient},
 		{"esm 429 after retries", &esm.RateLimitError{}, classTransient},
-		{"chat 429 after retries", wrap(&fetch.RateLimitError{}), classTransient},
+		{"chat 429 after retries", wrap(fmt.Errorf("%w: 429", source.ErrUnavailable)), classTransient},
 		{"connection refused", wrap(&net.OpError{Op: "dial", Err: errors.New("connection refused")}), classTransient},
 		{"body cut off", wrap(io.ErrUnexpectedEOF), classTransient},
 		{"login refused", esm.ErrLoginRefused, classFatal},
-		{"chat token refused", wrap(fetch.ErrUnauthorized), classFatal},
+		{"chat token refused", wrap(source.ErrUnauthorized), classFatal},
 		{"state failing", fatal(errors.New("disk full")), classFatal},
 		{"anything else", errors.New("odd"), classSession},
 	}

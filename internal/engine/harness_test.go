@@ -16,7 +16,7 @@ import (
 	"github.com/syncworker/syncworker/internal/config"
 	"github.com/syncworker/syncworker/internal/engine"
 	"github.com/syncworker/syncworker/internal/esm"
-	"github.com/syncworker/syncworker/internal/fetch"
+	"github.com/syncworker/syncworker/internal/source/generic"
 	"github.com/syncworker/syncworker/internal/httpclient"
 	"github.com/syncworker/syncworker/internal/sandbox"
 	"github.com/syncworker/syncworker/internal/state"
@@ -125,7 +125,7 @@ func (h *harness) open() {
 	httpOpts := httpclient.Options{MinWait: time.Millisecond, MaxWait: 5 * time.Millisecond, MaxRetryAfter: 5 * time.Millisecond}
 	chatHTTP, esmHTTP := httpOpts, httpOpts
 	chatHTTP.Timeout, esmHTTP.Timeout = h.cfg.Chat.Timeout, h.cfg.ESM.Timeout
-	chat, err := fetch.New(fetch.Options{BaseURL: h.cfg.Chat.BaseURL, Token: string(h.cfg.Chat.Token),
+	chat, err := generic.New(generic.Options{BaseURL: h.cfg.Chat.BaseURL, Token: string(h.cfg.Chat.Token),
 		PageSize: h.cfg.Chat.PageSize, Now: h.clock, HTTP: chatHTTP})
 	if err != nil {
 		h.t.Fatal(err)
@@ -136,7 +136,7 @@ func (h *harness) open() {
 		h.t.Fatal(err)
 	}
 	logger := slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	h.eng = engine.New(h.cfg, engine.Options{Chat: chat, ESM: esmc, Store: store, Logger: logger, Now: h.clock, Hooks: h.hooks,
+	h.eng = engine.New(h.cfg, engine.Options{Source: chat, ESM: esmc, Store: store, Logger: logger, Now: h.clock, Hooks: h.hooks,
 		CredentialsStamp: h.stamp})
 }
 

@@ -80,8 +80,8 @@ func TestPass_NewMessagesRewriteOneCard(t *testing.T) {
 	// Only messages after the stored seq were asked for: the stored ones
 	// came from state, as the full transcript on the card shows.
 	st, _, _ := h.store.Session(context.Background(), "ws-a")
-	if st.LastSeq != 5 {
-		t.Errorf("ws-a cursor = %d, want 5", st.LastSeq)
+	if st.Cursor != "5" || st.Stored != 5 {
+		t.Errorf("ws-a cursor = %q with %d stored, want 5 and 5", st.Cursor, st.Stored)
 	}
 }
 
@@ -189,7 +189,7 @@ func TestPass_CrashBetweenPatchAndCommit(t *testing.T) {
 		t.Fatalf("pass error = %v, want the crash", err)
 	}
 	st, _, _ := h.store.Session(context.Background(), "ws-a")
-	if st.LastSeq != 0 {
+	if st.Cursor != "" || st.Stored != 0 {
 		t.Fatalf("cursor committed despite the crash: %+v", st)
 	}
 	// A new process converges: the card is rewritten (idempotently) and
@@ -197,8 +197,8 @@ func TestPass_CrashBetweenPatchAndCommit(t *testing.T) {
 	h.hooks.AfterPatch = nil
 	h.reopen()
 	h.pass()
-	if st, _, _ := h.store.Session(context.Background(), "ws-a"); st.LastSeq != 4 {
-		t.Errorf("cursor after recovery = %d, want 4", st.LastSeq)
+	if st, _, _ := h.store.Session(context.Background(), "ws-a"); st.Cursor != "4" {
+		t.Errorf("cursor after recovery = %q, want 4", st.Cursor)
 	}
 	if h.card("ws-a").Text(h.cfg.ESM.Attributes.MessageCount) != "4" || len(h.sb.SessionCards()) != 2 {
 		t.Errorf("after recovery: %d cards", len(h.sb.SessionCards()))

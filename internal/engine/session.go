@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"time"
 
 	"github.com/syncworker/syncworker/internal/aggregate"
 	"github.com/syncworker/syncworker/internal/esm"
@@ -75,13 +76,18 @@ func (e *Engine) track(ctx context.Context, id, cardID string) (state.Session, e
 // write fetches, aggregates and writes one session, then commits.
 func (e *Engine) write(ctx context.Context, st state.Session) (outcome, error) {
 	fetchedAt := e.now()
-	sess, err := e.chat.Session(ctx, st.ID)
+	sess, err := e.src.Session(ctx, st.ID)
 	if err != nil {
 		return failed, err
 	}
-	fresh, err := e.chat.Messages(ctx, st.ID, st.LastSeq)
+	fresh, cursor, err := e.src.Messages(ctx, st.ID, st.Cursor)
 	if err != nil {
 		return failed, err
+	}
+	// The stored transcript is numbered by position; the new messages
+	// follow it in the order the source gave them.
+	for i := range fresh {
+		fresh[i].Seq = st.Stored + int64(i) + 1
 	}
 	stored, err := e.store.Messages(ctx, st.ID)
 	if err != nil {
@@ -92,9 +98,13 @@ func (e *Engine) write(ctx context.Context, st state.Session) (outcome, error) {
 	if err != nil {
 		return failed, err
 	}
+	var reopenUntil time.Time
+	if sess.Reopenable(e.now()) {
+		reopenUntil = sess.ReopenableUntil
+	}
 	err = e.store.Commit(ctx, state.Commit{
-		ID: st.ID, NewMessages: fresh, Written: hashes, UpdatedAt: sess.UpdatedAt, StartedAt: sess.StartedAt,
-		FetchedAt: fetchedAt, Done: !card.Active,
+		ID: st.ID, NewMessages: fresh, Cursor: cursor, Written: hashes, UpdatedAt: sess.UpdatedAt,
+		StartedAt: sess.StartedAt, FetchedAt: fetchedAt, ReopenUntil: reopenUntil, Done: !card.Active,
 	})
 	if err != nil {
 		return failed, fatal(err)

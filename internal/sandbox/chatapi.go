@@ -23,8 +23,14 @@ type wireSummary struct {
 
 type wireSession struct {
 	wireSummary
-	Customer  aggregate.Customer `json:"customer"`
-	LiveChats []wireLiveChat     `json:"live_chats"`
+	Customer  wireCustomer   `json:"customer"`
+	LiveChats []wireLiveChat `json:"live_chats"`
+}
+
+type wireCustomer struct {
+	ID    string `json:"id,omitempty"`
+	Name  string `json:"name,omitempty"`
+	Email string `json:"email,omitempty"`
 }
 
 type wireLiveChat struct {
@@ -77,7 +83,9 @@ func summary(s *aggregate.Session) wireSummary {
 }
 
 func toWireSession(s *aggregate.Session) wireSession {
-	out := wireSession{wireSummary: summary(s), Customer: s.Customer, LiveChats: []wireLiveChat{}}
+	c := s.Customer
+	out := wireSession{wireSummary: summary(s), Customer: wireCustomer{ID: c.ID, Name: c.Name, Email: c.Email},
+		LiveChats: []wireLiveChat{}}
 	for _, lc := range s.LiveChats {
 		w := wireLiveChat{
 			ID:          lc.ID,

@@ -1,18 +1,15 @@
 package sandbox
 
 import (
-	"bytes"
 	"cmp"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
 
 	"github.com/syncworker/syncworker/internal/aggregate"
+	"github.com/syncworker/syncworker/internal/transcript"
 )
 
 // AddCase adds a session with its transcript, a person card for its
@@ -81,57 +78,18 @@ func (s *Server) LoadDir(dir string) (int, error) {
 }
 
 func (s *Server) loadCase(dir string) error {
-	var sess aggregate.Session
-	if err := readJSON(filepath.Join(dir, "session.json"), &sess); err != nil {
-		return err
-	}
-	msgs, err := readMessages(filepath.Join(dir, "messages.json"))
-	if err != nil {
-		return err
-	}
-	msgs, err = bySeq(msgs)
+	c, err := transcript.ReadCase(dir)
 	if err != nil {
 		return fmt.Errorf("sandbox: load %s: %w", dir, err)
 	}
-	if _, err := s.AddCase(sess, msgs); err != nil {
+	msgs, err := bySeq(c.Messages)
+	if err != nil {
+		return fmt.Errorf("sandbox: load %s: %w", dir, err)
+	}
+	if _, err := s.AddCase(c.Session, msgs); err != nil {
 		return fmt.Errorf("sandbox: load %s: %w", dir, err)
 	}
 	return nil
-}
-
-func readJSON(path string, v any) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("sandbox: %w", err)
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		return fmt.Errorf("sandbox: decode %s: %w", path, err)
-	}
-	return nil
-}
-
-func readMessages(path string) ([]aggregate.Message, error) {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("sandbox: %w", err)
-	}
-	var msgs []aggregate.Message
-	if b = bytes.TrimSpace(b); len(b) > 0 && b[0] == '{' {
-		var wrapped struct {
-			Messages []aggregate.Message `json:"messages"`
-		}
-		err = json.Unmarshal(b, &wrapped)
-		msgs = wrapped.Messages
-	} else {
-		err = json.Unmarshal(b, &msgs)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("sandbox: decode %s: %w", path, err)
-	}
-	return msgs, nil
 }
 
 // bySeq orders a case's messages by seq and drops exact repeats: a case

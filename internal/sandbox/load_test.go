@@ -1,22 +1,23 @@
 package sandbox
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/syncworker/syncworker/internal/aggregate"
+	"github.com/syncworker/syncworker/internal/transcript"
 )
 
-func writeCase(t *testing.T, dir string, sess aggregate.Session, msgs any) {
+// writeCase writes a case directory; wrapped writes the messages as
+// {"messages":[...]}.
+func writeCase(t *testing.T, dir string, sess aggregate.Session, msgs []aggregate.Message, wrapped bool) {
 	t.Helper()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	write := func(name string, v any) {
-		b, err := json.Marshal(v)
+	write := func(name string, b []byte, err error) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -24,22 +25,27 @@ func writeCase(t *testing.T, dir string, sess aggregate.Session, msgs any) {
 			t.Fatal(err)
 		}
 	}
-	write("session.json", sess)
+	b, err := transcript.EncodeSession(sess)
+	write("session.json", b, err)
 	if msgs != nil {
-		write("messages.json", msgs)
+		b, err := transcript.EncodeMessages(msgs)
+		if wrapped {
+			b = append(append([]byte(`{"messages":`), b...), '}')
+		}
+		write("messages.json", b, err)
 	}
-	write("card.json", map[string]string{"ignored": "golden"})
+	write("card.json", []byte(`{"ignored":"golden"}`), nil)
 }
 
 func TestLoadDir(t *testing.T) {
 	dir := t.TempDir()
 	s1, m1 := exampleSession("ws-1")
-	writeCase(t, filepath.Join(dir, "b-example"), s1, m1)
+	writeCase(t, filepath.Join(dir, "b-example"), s1, m1, false)
 	s2, m2 := exampleSession("ws-2")
 	s2.Customer.Email = "MAIJA@example.com" // the same person as in ws-1
-	writeCase(t, filepath.Join(dir, "a-wrapped"), s2, map[string]any{"messages": m2})
+	writeCase(t, filepath.Join(dir, "a-wrapped"), s2, m2, true)
 	s3 := aggregate.Session{ID: "ws-3", StartedAt: t0}
-	writeCase(t, filepath.Join(dir, "c-no-messages"), s3, nil)
+	writeCase(t, filepath.Join(dir, "c-no-messages"), s3, nil, false)
 	if err := os.MkdirAll(filepath.Join(dir, "not-a-case"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +86,7 @@ func TestLoadDir_Errors(t *testing.T) {
 	dir := t.TempDir()
 	sess, msgs := exampleSession("ws-1")
 	msgs[3].Seq = 2 // not increasing
-	writeCase(t, filepath.Join(dir, "bad-seq"), sess, msgs)
+	writeCase(t, filepath.Join(dir, "bad-seq"), sess, msgs, false)
 	broken := filepath.Join(dir, "broken")
 	if err := os.MkdirAll(broken, 0o755); err != nil {
 		t.Fatal(err)

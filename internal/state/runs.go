@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -88,4 +89,23 @@ func (s *Store) SetMeta(ctx context.Context, key, value string) error {
 			ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
 		return err
 	})
+}
+
+// Watermark returns the start of the last complete pass that listed the
+// changes of source, zero when there is none.
+func (s *Store) Watermark(ctx context.Context, source string) (time.Time, error) {
+	raw, err := s.Meta(ctx, "watermark:"+source)
+	if err != nil || raw == "" {
+		return time.Time{}, err
+	}
+	t, err := time.Parse(time.RFC3339Nano, raw)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("state %s: unreadable watermark %q of %s", s.path, raw, source)
+	}
+	return t, nil
+}
+
+// SetWatermark records t as source's watermark.
+func (s *Store) SetWatermark(ctx context.Context, source string, t time.Time) error {
+	return s.SetMeta(ctx, "watermark:"+source, t.UTC().Format(time.RFC3339Nano))
 }

@@ -15,9 +15,12 @@ import (
 type Session struct {
 	ID     string
 	CardID string
-	// LastSeq is the seq of the last message stored; the next pass asks
-	// for messages after it.
-	LastSeq int64
+	// Cursor is the chat platform adapter's cursor after the last message
+	// stored; the next pass asks for messages after it. "" is the start.
+	Cursor string
+	// Stored is the position of the last message stored (0: none); new
+	// messages go after it.
+	Stored int64
 	// Written maps each attribute code to a hash of the values last
 	// written to it and confirmed by ESM.
 	Written map[string]string
@@ -26,6 +29,9 @@ type Session struct {
 	UpdatedAt time.Time
 	// StartedAt is the session's started_at, known once it was written.
 	StartedAt time.Time
+	// ReopenUntil is set while an ended session may still be reopened: it
+	// is not final before then.
+	ReopenUntil time.Time
 	// Pending marks a session whose last attempt the API cut short: it is
 	// synced next pass even if the platform lists no change.
 	Pending bool
@@ -49,7 +55,7 @@ type Session struct {
 // cause.
 func (s Session) Failing() bool { return s.Failures > 0 || s.Deferrals > 0 }
 
-const sessionColumns = `session_id, card_id, last_seq, written, updated_at, started_at, pending, done,
+const sessionColumns = `session_id, card_id, cursor, stored, written, updated_at, started_at, reopen_until, pending, done,
 	failures, next_attempt_at, deferrals, last_error, first_seen_at, written_at, fetched_at`
 
 func scanSession(row interface{ Scan(...any) error }) (Session, error) {
@@ -57,9 +63,9 @@ func scanSession(row interface{ Scan(...any) error }) (Session, error) {
 		s                                            Session
 		written                                      string
 		updated, started, next, firstSeen, writtenAt int64
-		fetched                                      int64
+		fetched, reopen                              int64
 	)
-	err := row.Scan(&s.ID, &s.CardID, &s.LastSeq, &written, &updated, &started, &s.Pending, &s.Done,
+	err := row.Scan(&s.ID, &s.CardID, &s.Cursor, &s.Stored, &written, &updated, &started, &reopen, &s.Pending, &s.Done,
 		&s.Failures, &next, &s.Deferrals, &s.LastError, &firstSeen, &writtenAt, &fetched)
 	if err != nil {
 		return Session{}, err
@@ -69,6 +75,7 @@ func scanSession(row interface{ Scan(...any) error }) (Session, error) {
 	}
 	s.UpdatedAt, s.StartedAt, s.NextAttempt = fromUnixNano(updated), fromUnixNano(started), fromUnixNano(next)
 	s.FirstSeen, s.WrittenAt, s.FetchedAt = fromUnixNano(firstSeen), fromUnixNano(writtenAt), fromUnixNano(fetched)
+	s.ReopenUntil = fromUnixNano(reopen)
 	return s, nil
 }
 
@@ -139,7 +146,9 @@ func (s *Store) Track(ctx context.Context, id, cardID string) error {
 	})
 }
 
-// Messages returns the stored messages of session id in seq order.
+// Messages returns the stored messages of session id in transcript order;
+// each one's Seq is its position (increasing, from 1; files from before
+// opaque cursors may have gaps).
 func (s *Store) Messages(ctx context.Context, id string) ([]aggregate.Message, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT body FROM messages WHERE session_id = ? ORDER BY seq`, id)
 	if err != nil {
@@ -152,8 +161,8 @@ func (s *Store) Messages(ctx context.Context, id string) ([]aggregate.Message, e
 		if err := rows.Scan(&body); err != nil {
 			return nil, err
 		}
-		var m aggregate.Message
-		if err := json.Unmarshal(body, &m); err != nil {
+		m, err := decodeMessage(body)
+		if err != nil {
 			return nil, fmt.Errorf("session %s: stored message: %w", id, err)
 		}
 		out = append(out, m)
@@ -165,9 +174,15 @@ func (s *Store) Messages(ctx context.Context, id string) ([]aggregate.Message, e
 // write (or once it found there was nothing to write).
 type Commit struct {
 	ID string
-	// NewMessages are appended to the stored transcript; LastSeq becomes
-	// the highest seq among them.
+	// NewMessages are appended to the stored transcript, each at the
+	// position its Seq gives (1 is the first message of the session); a
+	// position already stored is left as it is.
 	NewMessages []aggregate.Message
+	// Cursor is the adapter's cursor after NewMessages.
+	Cursor string
+	// ReopenUntil is the session's Session.ReopenableUntil while it is
+	// ended but may be reopened; zero otherwise.
+	ReopenUntil time.Time
 	// Written replaces the hashes of the attributes it names.
 	Written   map[string]string
 	UpdatedAt time.Time
@@ -199,15 +214,15 @@ func (s *Store) Commit(ctx context.Context, c Commit) error {
 			merged[k] = v
 		}
 		mergedJSON, _ := json.Marshal(merged)
-		lastSeq, err := insertMessages(ctx, tx, c.ID, c.NewMessages)
+		last, err := insertMessages(ctx, tx, c.ID, c.NewMessages)
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE sessions SET last_seq = max(last_seq, ?), written = ?,
-			updated_at = ?, started_at = ?, done = ?, pending = 0, failures = 0, next_attempt_at = 0,
+		_, err = tx.ExecContext(ctx, `UPDATE sessions SET cursor = ?, stored = max(stored, ?), written = ?,
+			updated_at = ?, started_at = ?, reopen_until = ?, done = ?, pending = 0, failures = 0, next_attempt_at = 0,
 			deferrals = 0, last_error = '', written_at = ?, fetched_at = ? WHERE session_id = ?`,
-			lastSeq, string(mergedJSON), unixNano(c.UpdatedAt), unixNano(c.StartedAt), c.Done, unixNano(s.now()),
-			unixNano(c.FetchedAt), c.ID)
+			c.Cursor, last, string(mergedJSON), unixNano(c.UpdatedAt), unixNano(c.StartedAt), unixNano(c.ReopenUntil), c.Done,
+			unixNano(s.now()), unixNano(c.FetchedAt), c.ID)
 		if err != nil {
 			return err
 		}
@@ -218,6 +233,7 @@ func (s *Store) Commit(ctx context.Context, c Commit) error {
 	})
 }
 
+// insertMessages stores msgs at their positions and returns the last one.
 func insertMessages(ctx context.Context, tx *sql.Tx, id string, msgs []aggregate.Message) (int64, error) {
 	if len(msgs) == 0 {
 		return 0, nil
@@ -230,7 +246,10 @@ func insertMessages(ctx context.Context, tx *sql.Tx, id string, msgs []aggregate
 	defer stmt.Close()
 	var last int64
 	for _, m := range msgs {
-		body, err := json.Marshal(m)
+		if m.Seq < 1 {
+			return 0, fmt.Errorf("session %s: message position %d", id, m.Seq)
+		}
+		body, err := encodeMessage(m)
 		if err != nil {
 			return 0, err
 		}

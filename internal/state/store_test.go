@@ -99,7 +99,10 @@ func TestOpen_MigratesOlderSchema(t *testing.T) {
 	}
 	v1, _ := migrationFS.ReadFile("migrations/0001_init.sql")
 	for _, stmt := range []string{string(v1), `PRAGMA user_version = 1`,
-		`INSERT INTO sessions (session_id, card_id, last_seq, first_seen_at) VALUES ('ws-1', '100', 7, 1)`} {
+		`INSERT INTO sessions (session_id, card_id, last_seq, first_seen_at) VALUES ('ws-1', '100', 7, 1)`,
+		// A message as schema 1 to 4 stored it: the generic platform's JSON.
+		`INSERT INTO messages (session_id, seq, body) VALUES ('ws-1', 7, '{"seq":7,"id":"m-7","sent_at":"2024-06-03T09:02:10Z","sender":{"type":"visitor","id":"u-9","name":"Maija","email":"maija@example.com"},"live_chat_id":"lc-1","text":"my VPN is down"}')`,
+		`INSERT INTO meta (key, value) VALUES ('watermark', '2024-06-03T09:00:00Z')`} {
 		if _, err := db.Exec(stmt); err != nil {
 			t.Fatal(err)
 		}
@@ -111,8 +114,17 @@ func TestOpen_MigratesOlderSchema(t *testing.T) {
 	}
 	defer s.Close()
 	got, ok, err := s.Session(ctx, "ws-1")
-	if !ok || err != nil || got.LastSeq != 7 || got.Pending || !got.StartedAt.IsZero() {
+	if !ok || err != nil || got.Cursor != "7" || got.Stored != 7 || got.Pending || !got.StartedAt.IsZero() {
 		t.Fatalf("migrated session = %+v, %v, %v", got, ok, err)
+	}
+	msgs, err := s.Messages(ctx, "ws-1")
+	want := aggregate.Message{Seq: 7, ID: "m-7", SentAt: time.Date(2024, 6, 3, 9, 2, 10, 0, time.UTC), LiveChatID: "lc-1",
+		Text: "my VPN is down", Sender: aggregate.Sender{Type: aggregate.SenderVisitor, ID: "u-9", Name: "Maija", Email: "maija@example.com"}}
+	if err != nil || len(msgs) != 1 || !reflect.DeepEqual(msgs[0], want) {
+		t.Errorf("migrated messages = %+v, %v", msgs, err)
+	}
+	if w, _ := s.Watermark(ctx, "generic"); !w.Equal(time.Date(2024, 6, 3, 9, 0, 0, 0, time.UTC)) {
+		t.Errorf("migrated watermark = %v", w)
 	}
 	var version int
 	s.db.QueryRow(`PRAGMA user_version`).Scan(&version)
@@ -139,12 +151,12 @@ func TestStore_TrackAndCommit(t *testing.T) {
 		t.Fatal(err)
 	}
 	upd := time.Date(2024, 6, 3, 9, 7, 0, 123, time.UTC)
-	err := s.Commit(ctx, Commit{ID: "ws-1", NewMessages: msgs(1, 2, 3), UpdatedAt: upd,
+	err := s.Commit(ctx, Commit{ID: "ws-1", NewMessages: msgs(1, 2, 3), Cursor: "c3", UpdatedAt: upd,
 		Written: map[string]string{"chat_log": "h1", "message_count": "h2"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = s.Commit(ctx, Commit{ID: "ws-1", NewMessages: msgs(4), Written: map[string]string{"chat_log": "h3"}, UpdatedAt: upd})
+	err = s.Commit(ctx, Commit{ID: "ws-1", NewMessages: msgs(4), Cursor: "c4", Written: map[string]string{"chat_log": "h3"}, UpdatedAt: upd})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +168,7 @@ func TestStore_TrackAndCommit(t *testing.T) {
 	if !ok || err != nil {
 		t.Fatal(ok, err)
 	}
-	if got.LastSeq != 4 || got.CardID != "100" || !got.UpdatedAt.Equal(upd) || got.Done {
+	if got.Cursor != "c4" || got.Stored != 4 || got.CardID != "100" || !got.UpdatedAt.Equal(upd) || got.Done {
 		t.Errorf("session = %+v", got)
 	}
 	if want := map[string]string{"chat_log": "h3", "message_count": "h2"}; !reflect.DeepEqual(got.Written, want) {
@@ -167,7 +179,7 @@ func TestStore_TrackAndCommit(t *testing.T) {
 		t.Fatalf("Messages = %+v, %v", stored, err)
 	}
 	// A re-done commit after a crash (same messages again) is harmless.
-	if err := s.Commit(ctx, Commit{ID: "ws-1", NewMessages: msgs(3, 4)}); err != nil {
+	if err := s.Commit(ctx, Commit{ID: "ws-1", NewMessages: msgs(3, 4), Cursor: "c4"}); err != nil {
 		t.Fatal(err)
 	}
 	if stored, _ := s.Messages(ctx, "ws-1"); len(stored) != 4 {
@@ -178,13 +190,13 @@ func TestStore_TrackAndCommit(t *testing.T) {
 func TestStore_CommitDoneDropsTranscript(t *testing.T) {
 	s := open(t)
 	s.Track(ctx, "ws-1", "100")
-	if err := s.Commit(ctx, Commit{ID: "ws-1", NewMessages: msgs(1, 2), Done: true}); err != nil {
+	if err := s.Commit(ctx, Commit{ID: "ws-1", NewMessages: msgs(1, 2), Cursor: "c2", Done: true}); err != nil {
 		t.Fatal(err)
 	}
 	got, _, _ := s.Session(ctx, "ws-1")
 	stored, _ := s.Messages(ctx, "ws-1")
-	if !got.Done || got.LastSeq != 2 || len(stored) != 0 {
-		t.Errorf("done=%v last_seq=%d messages=%d; want true, 2, 0", got.Done, got.LastSeq, len(stored))
+	if !got.Done || got.Cursor != "c2" || len(stored) != 0 {
+		t.Errorf("done=%v cursor=%q messages=%d; want true, c2, 0", got.Done, got.Cursor, len(stored))
 	}
 }
 
@@ -307,14 +319,14 @@ func TestStore_PersistsAcrossReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Track(ctx, "ws-1", "100")
-	s.Commit(ctx, Commit{ID: "ws-1", NewMessages: msgs(1)})
+	s.Commit(ctx, Commit{ID: "ws-1", NewMessages: msgs(1), Cursor: "c1"})
 	s.Close()
 	s, err = Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if got, ok, _ := s.Session(ctx, "ws-1"); !ok || got.LastSeq != 1 {
+	if got, ok, _ := s.Session(ctx, "ws-1"); !ok || got.Cursor != "c1" || got.Stored != 1 {
 		t.Errorf("after reopen: %+v, %v", got, ok)
 	}
 }
@@ -356,7 +368,7 @@ func TestStore_TrackMovedCardForgetsWritten(t *testing.T) {
 	s := open(t)
 	s.Track(ctx, "ws-1", "100")
 	upd := time.Date(2024, 6, 3, 9, 7, 0, 0, time.UTC)
-	if err := s.Commit(ctx, Commit{ID: "ws-1", NewMessages: msgs(1, 2), UpdatedAt: upd, FetchedAt: upd,
+	if err := s.Commit(ctx, Commit{ID: "ws-1", NewMessages: msgs(1, 2), Cursor: "c2", UpdatedAt: upd, FetchedAt: upd,
 		Written: map[string]string{"chat_log": "h1"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -369,8 +381,8 @@ func TestStore_TrackMovedCardForgetsWritten(t *testing.T) {
 		t.Errorf("after the move: card %s written %v updated %v fetched %v; want card 200 and nothing known written",
 			got.CardID, got.Written, got.UpdatedAt, got.FetchedAt)
 	}
-	if got.LastSeq != 2 {
-		t.Errorf("the move reset the message cursor to %d", got.LastSeq)
+	if got.Cursor != "c2" || got.Stored != 2 {
+		t.Errorf("the move reset the message cursor to %q (%d stored)", got.Cursor, got.Stored)
 	}
 }
 

@@ -1,4 +1,4 @@
-package fetch
+package generic
 
 import (
 	"bytes"
@@ -31,8 +31,8 @@ func (s listedSession) session() aggregate.Session {
 
 // messagesPage is the body of GET /sessions/{id}/messages.
 type messagesPage struct {
-	Messages []aggregate.Message `json:"messages"`
-	HasMore  bool                `json:"has_more"`
+	Messages []wireMessage `json:"messages"`
+	HasMore  bool          `json:"has_more"`
 }
 
 // decodeSessionPage decodes and checks one page of the session listing.
@@ -87,10 +87,11 @@ func decodeListed(raw json.RawMessage, l limits) (aggregate.Session, error) {
 
 // decodeSession decodes and checks the body of GET /sessions/{id}.
 func decodeSession(body []byte, l limits) (aggregate.Session, error) {
-	var s aggregate.Session
-	if err := unmarshalObject(body, &s); err != nil {
+	var w wireSession
+	if err := unmarshalObject(body, &w); err != nil {
 		return aggregate.Session{}, err
 	}
+	s := w.domain()
 	if err := l.checkSession(&s); err != nil {
 		return aggregate.Session{}, invalidf("%v", err)
 	}
@@ -104,10 +105,14 @@ func decodeMessagesPage(body []byte, l limits) ([]aggregate.Message, bool, error
 	if err := unmarshalObject(body, &p); err != nil {
 		return nil, false, err
 	}
-	if err := l.checkMessages(p.Messages); err != nil {
+	msgs := make([]aggregate.Message, len(p.Messages))
+	for i := range p.Messages {
+		msgs[i] = p.Messages[i].domain()
+	}
+	if err := l.checkMessages(msgs); err != nil {
 		return nil, false, invalidf("%v", err)
 	}
-	return p.Messages, p.HasMore, nil
+	return msgs, p.HasMore, nil
 }
 
 // unmarshalObject decodes a JSON object into v; unknown members are

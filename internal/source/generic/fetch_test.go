@@ -1,4 +1,4 @@
-package fetch_test
+package generic_test
 
 import (
 	"context"
@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/syncworker/syncworker/internal/aggregate"
-	"github.com/syncworker/syncworker/internal/fetch"
 	"github.com/syncworker/syncworker/internal/httpclient"
+	"github.com/syncworker/syncworker/internal/source/generic"
 )
 
 const testToken = "s3cr3t-t0ken"
@@ -26,12 +26,12 @@ var now = t0.Add(24 * time.Hour)
 // setup starts a server whose mux the test fills, go-github style, mounted
 // under /api/v1, and a client of it with tiny retry waits. Every handler
 // registered with handle checks the bearer token.
-func setup(t *testing.T, opts ...func(*fetch.Options)) (*fetch.Client, *http.ServeMux) {
+func setup(t *testing.T, opts ...func(*generic.Options)) (*generic.Client, *http.ServeMux) {
 	t.Helper()
 	mux := http.NewServeMux()
 	srv := httptest.NewServer(http.StripPrefix("/api/v1", mux))
 	t.Cleanup(srv.Close)
-	o := fetch.Options{
+	o := generic.Options{
 		BaseURL: srv.URL + "/api/v1/",
 		Token:   testToken,
 		Now:     func() time.Time { return now },
@@ -43,7 +43,7 @@ func setup(t *testing.T, opts ...func(*fetch.Options)) (*fetch.Client, *http.Ser
 	for _, opt := range opts {
 		opt(&o)
 	}
-	c, err := fetch.New(o)
+	c, err := generic.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,23 +110,23 @@ func checkErr(t *testing.T, err error, want any) {
 func TestNew(t *testing.T) {
 	tests := []struct {
 		name    string
-		o       fetch.Options
+		o       generic.Options
 		wantErr bool
 	}{
-		{"valid", fetch.Options{BaseURL: "https://chat.example.com/api/v1", Token: testToken}, false},
-		{"token with trailing newline", fetch.Options{BaseURL: "http://localhost:1/x", Token: testToken + "\n"}, false},
-		{"no token", fetch.Options{BaseURL: "https://chat.example.com"}, true},
-		{"token with space", fetch.Options{BaseURL: "https://chat.example.com", Token: "a " + testToken}, true},
-		{"no scheme", fetch.Options{BaseURL: "chat.example.com/api", Token: testToken}, true},
-		{"ftp", fetch.Options{BaseURL: "ftp://chat.example.com", Token: testToken}, true},
-		{"query", fetch.Options{BaseURL: "https://chat.example.com/api?x=1", Token: testToken}, true},
-		{"negative page size", fetch.Options{BaseURL: "https://chat.example.com", Token: testToken, PageSize: -1}, true},
-		{"missing CA file", fetch.Options{BaseURL: "https://chat.example.com", Token: testToken,
+		{"valid", generic.Options{BaseURL: "https://chat.example.com/api/v1", Token: testToken}, false},
+		{"token with trailing newline", generic.Options{BaseURL: "http://localhost:1/x", Token: testToken + "\n"}, false},
+		{"no token", generic.Options{BaseURL: "https://chat.example.com"}, true},
+		{"token with space", generic.Options{BaseURL: "https://chat.example.com", Token: "a " + testToken}, true},
+		{"no scheme", generic.Options{BaseURL: "chat.example.com/api", Token: testToken}, true},
+		{"ftp", generic.Options{BaseURL: "ftp://chat.example.com", Token: testToken}, true},
+		{"query", generic.Options{BaseURL: "https://chat.example.com/api?x=1", Token: testToken}, true},
+		{"negative page size", generic.Options{BaseURL: "https://chat.example.com", Token: testToken, PageSize: -1}, true},
+		{"missing CA file", generic.Options{BaseURL: "https://chat.example.com", Token: testToken,
 			HTTP: httpclient.Options{CAFile: "/nonexistent/ca.pem"}}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := fetch.New(tt.o)
+			_, err := generic.New(tt.o)
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("err = %v, want error: %v", err, tt.wantErr)
 			}
@@ -193,7 +193,7 @@ func TestClient_Session(t *testing.T) {
 		c, mux := setup(t)
 		handle(t, mux, "GET /sessions/{id}", reply(404, `{"error":"no such session"}`))
 		_, err := c.Session(context.Background(), "ws-404")
-		checkErr(t, err, fetch.ErrSessionNotFound)
+		checkErr(t, err, generic.ErrSessionNotFound)
 		checkErr(t, err, "fetch session ws-404")
 	})
 	t.Run("Invalid", func(t *testing.T) {
@@ -202,7 +202,7 @@ func TestClient_Session(t *testing.T) {
 				c, mux := setup(t)
 				handle(t, mux, "GET /sessions/{id}", reply(200, tt.body))
 				_, err := c.Session(context.Background(), "ws-1")
-				checkErr(t, err, fetch.ErrInvalidResponse)
+				checkErr(t, err, generic.ErrInvalidResponse)
 				checkErr(t, err, tt.wantErr)
 				checkErr(t, err, "fetch session ws-1")
 			})
@@ -246,7 +246,7 @@ func TestClient_Messages(t *testing.T) {
 		{"AfterRepeatedOnLastPage", 4, []string{msgPage(false, 4)}, nil, nil},
 		{"HasMoreWithEmptyPage", 0, []string{msgPage(true, 1), `{"messages":[],"has_more":true}`}, nil, "has_more after a page with no message past seq 1"},
 		{"SeqsDoNotAdvance", 2, []string{msgPage(true, 1, 2)}, nil, "no message past seq 2"},
-		{"ServerIgnoresAfter", 0, []string{msgPage(true, 1, 2), msgPage(true, 1, 2)}, nil, fetch.ErrInvalidResponse},
+		{"ServerIgnoresAfter", 0, []string{msgPage(true, 1, 2), msgPage(true, 1, 2)}, nil, generic.ErrInvalidResponse},
 		{"SeqZero", 0, []string{msgPage(false, 0, 1)}, nil, "seq 0 is out of range"},
 		{"SeqNegative", 0, []string{msgPage(false, -3)}, nil, "out of range"},
 		{"SeqEnormous", 0, []string{msgPage(false, 1, 5_000_000_000_000)}, nil, "out of range"},
@@ -261,7 +261,7 @@ func TestClient_Messages(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, mux := setup(t, func(o *fetch.Options) { o.PageSize = 2; o.MaxTextBytes = 100 })
+			c, mux := setup(t, func(o *generic.Options) { o.PageSize = 2; o.MaxTextBytes = 100 })
 			var afters []string
 			next := replies(tt.bodies...)
 			handle(t, mux, "GET /sessions/{id}/messages", func(w http.ResponseWriter, r *http.Request) {
@@ -271,7 +271,7 @@ func TestClient_Messages(t *testing.T) {
 				afters = append(afters, r.FormValue("after"))
 				next(w, r)
 			})
-			got, err := c.Messages(context.Background(), "ws-1", tt.after)
+			got, _, err := c.Messages(context.Background(), "ws-1", cursorOf(tt.after))
 			checkErr(t, err, tt.wantErr)
 			if err != nil {
 				checkErr(t, err, "fetch messages of ws-1")
@@ -298,7 +298,7 @@ func TestClient_Messages_SpecShape(t *testing.T) {
 	  {"seq":2,"id":"m-2","sent_at":"2024-06-03T09:02:55Z","sender":{"type":"agent","id":"a-1","name":"Ann Agent","email":"ann@example.com","avatar":"x"},
 	   "live_chat_id":"lc-1","text":"Let me check\nplease wait"}],
 	 "has_more":false,"total":2}`))
-	got, err := c.Messages(context.Background(), "ws-1", 0)
+	got, _, err := c.Messages(context.Background(), "ws-1", cursorOf(0))
 	checkErr(t, err, nil)
 	want := []aggregate.Message{
 		{Seq: 1, ID: "m-1", SentAt: at(1), Sender: aggregate.Sender{Type: aggregate.SenderBot, ID: "b-1", Name: "Botti"}, Text: "Hi, I'm Botti"},
@@ -314,7 +314,7 @@ func TestClient_Messages_InvalidUTF8Sanitised(t *testing.T) {
 	c, mux := setup(t)
 	handle(t, mux, "GET /sessions/{id}/messages",
 		reply(200, "{\"messages\":[{\"seq\":1,\"sent_at\":\"2024-06-03T09:00:01Z\",\"text\":\"ok \xff\xfe done \\ud800\"}]}"))
-	got, err := c.Messages(context.Background(), "ws-1", 0)
+	got, _, err := c.Messages(context.Background(), "ws-1", cursorOf(0))
 	checkErr(t, err, nil)
 	if len(got) != 1 || got[0].Text != "ok \uFFFD\uFFFD done \uFFFD" {
 		t.Errorf("Messages = %+v, want the text with replacement characters", got)
@@ -329,9 +329,9 @@ func TestClient_Messages_Errors(t *testing.T) {
 		handler http.HandlerFunc
 		want    any
 	}{
-		{"NotFound", "ws-1", 0, reply(404, `{"error":"unknown session"}`), fetch.ErrSessionNotFound},
-		{"Unauthorized", "ws-1", 0, reply(401, `{"error":"token expired"}`), fetch.ErrUnauthorized},
-		{"NegativeAfter", "ws-1", -1, reply(200, msgPage(false, 1)), "after -1 is negative"},
+		{"NotFound", "ws-1", 0, reply(404, `{"error":"unknown session"}`), generic.ErrSessionNotFound},
+		{"Unauthorized", "ws-1", 0, reply(401, `{"error":"token expired"}`), generic.ErrUnauthorized},
+		{"NegativeAfter", "ws-1", -1, reply(200, msgPage(false, 1)), `cursor "-1" is not a seq`},
 		{"EmptyID", "", 0, reply(200, msgPage(false, 1)), "session id missing"},
 		{"ControlCharInID", "ws\n1", 0, reply(200, msgPage(false, 1)), "control characters"},
 	}
@@ -339,7 +339,7 @@ func TestClient_Messages_Errors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c, mux := setup(t)
 			handle(t, mux, "/", tt.handler)
-			_, err := c.Messages(context.Background(), tt.id, tt.after)
+			_, _, err := c.Messages(context.Background(), tt.id, cursorOf(tt.after))
 			checkErr(t, err, tt.want)
 			checkErr(t, err, "fetch messages of")
 		})
@@ -347,14 +347,14 @@ func TestClient_Messages_Errors(t *testing.T) {
 }
 
 func TestClient_Messages_MaxPages(t *testing.T) {
-	c, mux := setup(t, func(o *fetch.Options) { o.MaxPages = 5 })
+	c, mux := setup(t, func(o *generic.Options) { o.MaxPages = 5 })
 	// An endless transcript: every page advances, none is the last.
 	hits := handle(t, mux, "GET /sessions/{id}/messages", func(w http.ResponseWriter, r *http.Request) {
 		var after int64
 		fmt.Sscan(r.FormValue("after"), &after)
 		reply(200, msgPage(true, after+1))(w, r)
 	})
-	_, err := c.Messages(context.Background(), "ws-1", 0)
+	_, _, err := c.Messages(context.Background(), "ws-1", cursorOf(0))
 	checkErr(t, err, "more than 5 pages")
 	if n := hits.Load(); n != 5 {
 		t.Errorf("%d requests, want 5", n)

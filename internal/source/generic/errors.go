@@ -1,4 +1,4 @@
-package fetch
+package generic
 
 import (
 	"context"
@@ -12,18 +12,19 @@ import (
 	"unicode/utf8"
 
 	"github.com/syncworker/syncworker/internal/httpclient"
+	"github.com/syncworker/syncworker/internal/source"
 )
 
-// Errors callers branch on.
+// Errors callers branch on: the kinds of the source contract.
 var (
 	// ErrSessionNotFound is a 404 for a session: the platform does not
 	// know it.
-	ErrSessionNotFound = errors.New("chat session not found")
+	ErrSessionNotFound = source.ErrNotFound
 	// ErrUnauthorized is a 401: the token is wrong or expired.
-	ErrUnauthorized = errors.New("chat platform refused the token")
+	ErrUnauthorized = source.ErrUnauthorized
 	// ErrInvalidResponse is a 2xx answer that cannot be trusted: malformed
 	// JSON, implausible values, or paging that would never end.
-	ErrInvalidResponse = errors.New("invalid response from the chat platform")
+	ErrInvalidResponse = source.ErrInvalid
 )
 
 // maxMessageLen bounds the server's error message kept in an APIError.
@@ -39,6 +40,12 @@ type APIError struct {
 	Message string
 }
 
+// Is makes a 5xx or 408 match source.ErrUnavailable: the platform, not the
+// session, is the problem.
+func (e *APIError) Is(target error) bool {
+	return target == source.ErrUnavailable && (e.Status >= 500 || e.Status == http.StatusRequestTimeout)
+}
+
 func (e *APIError) Error() string {
 	s := fmt.Sprintf("chat platform: %d %s", e.Status, http.StatusText(e.Status))
 	if e.Message != "" {
@@ -52,6 +59,9 @@ type RateLimitError struct {
 	// RetryAfter is the server's Retry-After, uncapped; 0 when it sent none.
 	RetryAfter time.Duration
 }
+
+// Is makes a 429 match source.ErrUnavailable.
+func (e *RateLimitError) Is(target error) bool { return target == source.ErrUnavailable }
 
 func (e *RateLimitError) Error() string {
 	if e.RetryAfter > 0 {
@@ -127,7 +137,7 @@ func (e *redactedError) Unwrap() error { return e.kind }
 // are redacted when built.
 func kindOf(err error) error {
 	for _, target := range []error{ErrSessionNotFound, ErrUnauthorized, ErrInvalidResponse,
-		context.Canceled, context.DeadlineExceeded} {
+		context.Canceled, context.DeadlineExceeded, source.ErrUnavailable} {
 		if errors.Is(err, target) {
 			return target
 		}

@@ -1,4 +1,4 @@
-package fetch_test
+package generic_test
 
 import (
 	"net/http/httptest"

@@ -1,4 +1,4 @@
-package fetch
+package generic
 
 import (
 	"cmp"

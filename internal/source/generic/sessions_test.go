@@ -1,4 +1,4 @@
-package fetch_test
+package generic_test
 
 import (
 	"context"
@@ -12,7 +12,8 @@ import (
 	"time"
 
 	"github.com/syncworker/syncworker/internal/aggregate"
-	"github.com/syncworker/syncworker/internal/fetch"
+	"github.com/syncworker/syncworker/internal/source"
+	"github.com/syncworker/syncworker/internal/source/generic"
 )
 
 // specSessionPage is GET /sessions as SPEC §4.1 shows it, with members the
@@ -32,18 +33,19 @@ func TestClient_ListSessions_SpecShape(t *testing.T) {
 		}
 		reply(200, specSessionPage)(w, r)
 	})
-	var got []aggregate.Session
+	var got []source.Listed
 	since := time.Date(2024, 6, 3, 12, 0, 0, 5e8, time.FixedZone("EEST", 3*3600))
-	err := c.ListSessions(context.Background(), since, func(s aggregate.Session) error {
-		got = append(got, inUTC(s))
+	err := c.ListChanges(context.Background(), since, func(s source.Listed) error {
+		s.StartedAt, s.UpdatedAt = s.StartedAt.UTC(), s.UpdatedAt.UTC()
+		got = append(got, s)
 		return nil
 	})
 	checkErr(t, err, nil)
-	want := []aggregate.Session{
+	want := []source.Listed{
 		{ID: "ws-1", Status: aggregate.StatusActive, StartedAt: at(0), UpdatedAt: at(360)},
-		{ID: "ws-2", Status: aggregate.StatusEnded, StartedAt: at(-3600), EndedAt: at(420), UpdatedAt: at(420)},
+		{ID: "ws-2", Status: aggregate.StatusEnded, StartedAt: at(-3600), UpdatedAt: at(420)},
 	}
-	if !slices.EqualFunc(got, want, func(a, b aggregate.Session) bool { return fmt.Sprint(a) == fmt.Sprint(b) }) {
+	if !slices.EqualFunc(got, want, func(a, b source.Listed) bool { return fmt.Sprint(a) == fmt.Sprint(b) }) {
 		t.Errorf("listed\n%+v\nwant\n%+v", got, want)
 	}
 }
@@ -108,13 +110,13 @@ func TestClient_ListSessions(t *testing.T) {
 				reply(200, body)(w, r)
 			})
 			var got []string
-			err := c.ListSessions(context.Background(), time.Time{}, func(s aggregate.Session) error {
+			err := c.ListChanges(context.Background(), time.Time{}, func(s source.Listed) error {
 				got = append(got, s.ID)
 				return nil
 			})
 			checkErr(t, err, tt.wantErr)
 			if err != nil {
-				checkErr(t, err, fetch.ErrInvalidResponse)
+				checkErr(t, err, generic.ErrInvalidResponse)
 				checkErr(t, err, "list sessions")
 			}
 			if !slices.Equal(got, tt.wantIDs) {
@@ -132,7 +134,7 @@ func TestClient_ListSessions_CallbackStops(t *testing.T) {
 	hits := handle(t, mux, "GET /sessions", reply(200, sessPage("c1", "ws-1", "ws-2")))
 	errStop := errors.New("stop")
 	var calls int
-	err := c.ListSessions(context.Background(), time.Time{}, func(aggregate.Session) error {
+	err := c.ListChanges(context.Background(), time.Time{}, func(source.Listed) error {
 		calls++
 		return errStop
 	})
@@ -157,7 +159,7 @@ func TestClient_ListSessions_Streams(t *testing.T) {
 		}
 		reply(200, sessPage("c1", "ws-1", "ws-2"))(w, r)
 	})
-	err := c.ListSessions(context.Background(), time.Time{}, func(aggregate.Session) error {
+	err := c.ListChanges(context.Background(), time.Time{}, func(source.Listed) error {
 		seen.Add(1)
 		return nil
 	})
@@ -168,13 +170,13 @@ func TestClient_ListSessions_Streams(t *testing.T) {
 }
 
 func TestClient_ListSessions_MaxPages(t *testing.T) {
-	c, mux := setup(t, func(o *fetch.Options) { o.MaxPages = 3 })
+	c, mux := setup(t, func(o *generic.Options) { o.MaxPages = 3 })
 	var n atomic.Int32
 	hits := handle(t, mux, "GET /sessions", func(w http.ResponseWriter, r *http.Request) {
 		i := n.Add(1)
 		reply(200, sessPage(fmt.Sprint("c", i), fmt.Sprint("ws-", i)))(w, r)
 	})
-	err := c.ListSessions(context.Background(), time.Time{}, func(aggregate.Session) error { return nil })
+	err := c.ListChanges(context.Background(), time.Time{}, func(source.Listed) error { return nil })
 	checkErr(t, err, "more than 3 pages")
 	if hits.Load() != 3 {
 		t.Errorf("%d requests, want 3", hits.Load())
@@ -182,7 +184,7 @@ func TestClient_ListSessions_MaxPages(t *testing.T) {
 }
 
 func TestClient_ListSessionsPage(t *testing.T) {
-	c, mux := setup(t, func(o *fetch.Options) { o.PageSize = 2 })
+	c, mux := setup(t, func(o *generic.Options) { o.PageSize = 2 })
 	handle(t, mux, "GET /sessions", func(w http.ResponseWriter, r *http.Request) {
 		if r.FormValue("cursor") != "abc" || r.FormValue("limit") != "2" {
 			t.Errorf("query = %s, want cursor abc and limit 2", r.URL.RawQuery)

@@ -1,4 +1,4 @@
-package fetch
+package generic
 
 import (
 	"context"
@@ -9,26 +9,51 @@ import (
 	"github.com/syncworker/syncworker/internal/aggregate"
 )
 
-// Messages returns the messages of session id with a seq greater than
-// after, sorted by seq, following pages while the platform says has_more.
-// A message repeated at a page edge is returned once. It fails with
-// ErrSessionNotFound when the platform does not know the session.
+// Messages returns the messages of session id that follow cursor (the
+// decimal seq of the last message already had; "" is the start), sorted by
+// seq, following pages while the platform says has_more, and the cursor
+// after them. A message repeated at a page edge is returned once. It fails
+// with an error matching source.ErrNotFound when the platform does not know
+// the session.
 //
 // Chat platform API: GET /sessions/{id}/messages?after=&limit=
-func (c *Client) Messages(ctx context.Context, id string, after int64) ([]aggregate.Message, error) {
+func (c *Client) Messages(ctx context.Context, id, cursor string) ([]aggregate.Message, string, error) {
+	after, err := parseCursor(cursor)
+	if err != nil {
+		return nil, "", c.wrap(err, "fetch messages of %s", nameID(id))
+	}
 	msgs, err := c.messages(ctx, id, after)
 	if err != nil {
-		return nil, c.wrap(err, "fetch messages of %s", nameID(id))
+		return nil, "", c.wrap(err, "fetch messages of %s", nameID(id))
 	}
-	return msgs, nil
+	if n := len(msgs); n > 0 {
+		after = msgs[n-1].Seq
+	}
+	return msgs, formatCursor(after), nil
+}
+
+// parseCursor reads a cursor Messages handed out.
+func parseCursor(cursor string) (int64, error) {
+	if cursor == "" {
+		return 0, nil
+	}
+	seq, err := strconv.ParseInt(cursor, 10, 64)
+	if err != nil || seq < 0 {
+		return 0, fmt.Errorf("cursor %q is not a seq", cursor)
+	}
+	return seq, nil
+}
+
+func formatCursor(seq int64) string {
+	if seq == 0 {
+		return ""
+	}
+	return strconv.FormatInt(seq, 10)
 }
 
 func (c *Client) messages(ctx context.Context, id string, after int64) ([]aggregate.Message, error) {
 	if err := checkID("session id", id); err != nil {
 		return nil, err
-	}
-	if after < 0 {
-		return nil, fmt.Errorf("after %d is negative", after)
 	}
 	var all []aggregate.Message
 	last := after

@@ -1,4 +1,4 @@
-package fetch_test
+package generic_test
 
 import (
 	"context"
@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/syncworker/syncworker/internal/aggregate"
-	"github.com/syncworker/syncworker/internal/fetch"
 	"github.com/syncworker/syncworker/internal/httpclient"
+	"github.com/syncworker/syncworker/internal/source"
+	"github.com/syncworker/syncworker/internal/source/generic"
 )
 
 // newBackendFunc starts a chat platform for one test and returns its base
@@ -20,7 +22,6 @@ import (
 // seeded, whose ids are unique to the test run.
 type newBackendFunc func(t *testing.T) (baseURL, token string, seed func(aggregate.Session, []aggregate.Message))
 
-func TestContract_Fake(t *testing.T) { testContract(t, newFakeBackend) }
 
 // testContract runs the behaviour every chat platform backend must show to
 // the client: the fake here, the sandbox (internal/sandbox, under
@@ -37,9 +38,9 @@ func testContract(t *testing.T, newBackend newBackendFunc) {
 
 // contractClient is a client of the backend with a small page size, so that
 // a few seeded rows already span several pages.
-func contractClient(t *testing.T, baseURL, token string) *fetch.Client {
+func contractClient(t *testing.T, baseURL, token string) *generic.Client {
 	t.Helper()
-	c, err := fetch.New(fetch.Options{
+	c, err := generic.New(generic.Options{
 		BaseURL:  baseURL,
 		Token:    token,
 		PageSize: 2,
@@ -104,7 +105,7 @@ func contractSession(t *testing.T, newBackend newBackendFunc) {
 func contractSessionNotFound(t *testing.T, newBackend newBackendFunc) {
 	base, token, _ := newBackend(t)
 	_, err := contractClient(t, base, token).Session(context.Background(), uniqueID("missing"))
-	if !errors.Is(err, fetch.ErrSessionNotFound) {
+	if !errors.Is(err, generic.ErrSessionNotFound) {
 		t.Errorf("err = %v, want ErrSessionNotFound", err)
 	}
 }
@@ -118,7 +119,7 @@ func contractSessionIDEscaped(t *testing.T, newBackend newBackendFunc) {
 	if err != nil || got.ID != want.ID {
 		t.Fatalf("Session(%q) = %q, %v", want.ID, got.ID, err)
 	}
-	msgs, err := c.Messages(context.Background(), want.ID, 0)
+	msgs, _, err := c.Messages(context.Background(), want.ID, cursorOf(0))
 	if err != nil || len(msgs) != 3 {
 		t.Fatalf("Messages(%q) = %d messages, %v; want 3", want.ID, len(msgs), err)
 	}
@@ -131,7 +132,7 @@ func contractMessagesPaging(t *testing.T, newBackend newBackendFunc) {
 	seed(s, all)
 	c := contractClient(t, base, token)
 	for _, after := range []int64{0, 1, 2, 4, 5, 9} {
-		got, err := c.Messages(context.Background(), s.ID, after)
+		got, _, err := c.Messages(context.Background(), s.ID, cursorOf(after))
 		if err != nil {
 			t.Fatalf("Messages(after=%d): %v", after, err)
 		}
@@ -144,8 +145,8 @@ func contractMessagesPaging(t *testing.T, newBackend newBackendFunc) {
 
 func contractMessagesNotFound(t *testing.T, newBackend newBackendFunc) {
 	base, token, _ := newBackend(t)
-	_, err := contractClient(t, base, token).Messages(context.Background(), uniqueID("missing"), 0)
-	if !errors.Is(err, fetch.ErrSessionNotFound) {
+	_, _, err := contractClient(t, base, token).Messages(context.Background(), uniqueID("missing"), cursorOf(0))
+	if !errors.Is(err, generic.ErrSessionNotFound) {
 		t.Errorf("err = %v, want ErrSessionNotFound", err)
 	}
 }
@@ -161,7 +162,7 @@ func contractListSessions(t *testing.T, newBackend newBackendFunc) {
 		seeded = append(seeded, s)
 	}
 	var got []string
-	err := contractClient(t, base, token).ListSessions(context.Background(), at(200), func(s aggregate.Session) error {
+	err := contractClient(t, base, token).ListChanges(context.Background(), at(200), func(s source.Listed) error {
 		if i := slices.IndexFunc(seeded, func(x aggregate.Session) bool { return x.ID == s.ID }); i >= 0 {
 			if !s.UpdatedAt.Equal(seeded[i].UpdatedAt) || s.Status != aggregate.StatusActive || !s.StartedAt.Equal(at(0)) {
 				t.Errorf("listed %+v, want the head of %+v", s, seeded[i])
@@ -187,10 +188,10 @@ func contractUnauthorized(t *testing.T, newBackend newBackendFunc) {
 	c := contractClient(t, base, token+"-wrong")
 	ctx := context.Background()
 	_, errSession := c.Session(ctx, s.ID)
-	_, errMessages := c.Messages(ctx, s.ID, 0)
-	errList := c.ListSessions(ctx, time.Time{}, func(aggregate.Session) error { return nil })
+	_, _, errMessages := c.Messages(ctx, s.ID, cursorOf(0))
+	errList := c.ListChanges(ctx, time.Time{}, func(source.Listed) error { return nil })
 	for name, err := range map[string]error{"Session": errSession, "Messages": errMessages, "ListSessions": errList} {
-		if !errors.Is(err, fetch.ErrUnauthorized) {
+		if !errors.Is(err, generic.ErrUnauthorized) {
 			t.Errorf("%s: err = %v, want ErrUnauthorized", name, err)
 		}
 	}
@@ -220,4 +221,12 @@ func inUTCMsgs(msgs []aggregate.Message) []aggregate.Message {
 		out[i] = m
 	}
 	return out
+}
+
+// cursorOf is the cursor of the generic adapter after seq.
+func cursorOf(seq int64) string {
+	if seq == 0 {
+		return ""
+	}
+	return strconv.FormatInt(seq, 10)
 }

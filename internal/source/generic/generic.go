@@ -1,11 +1,14 @@
-// Package fetch is the client of the chat platform API (SPEC §4.1): it lists
-// widget sessions, reads one session and pages through its messages.
+// Package generic is the source adapter of the generic chat platform API
+// (SPEC §4.1, chat.platform: generic): it lists widget sessions, reads one
+// session and pages through its messages, and implements source.Source,
+// source.ChangeLister and source.Lister.
 //
 // It translates the wire JSON into the domain types of internal/aggregate at
 // this edge and refuses what it cannot trust: malformed or implausible data,
 // and servers whose paging would loop. Retries, the rate ceiling, timeouts and
-// the body cap are the shared transport's (internal/httpclient).
-package fetch
+// the body cap are the shared transport's (internal/httpclient). Its cursor
+// is the decimal seq of the last message returned.
+package generic
 
 import (
 	"cmp"
@@ -18,6 +21,7 @@ import (
 	"time"
 
 	"github.com/syncworker/syncworker/internal/httpclient"
+	"github.com/syncworker/syncworker/internal/source"
 )
 
 // Defaults used when an Options field is zero.
@@ -70,17 +74,17 @@ func New(o Options) (*Client, error) {
 	}
 	token := strings.TrimSpace(o.Token)
 	if token == "" {
-		return nil, errors.New("fetch: token is required")
+		return nil, errors.New("generic: token is required")
 	}
 	if strings.ContainsFunc(token, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
-		return nil, errors.New("fetch: token contains white space or control characters")
+		return nil, errors.New("generic: token contains white space or control characters")
 	}
 	if o.PageSize < 0 || o.MaxTextBytes < 0 || o.MaxPages < 0 {
-		return nil, errors.New("fetch: page size, text cap and page bound must not be negative")
+		return nil, errors.New("generic: page size, text cap and page bound must not be negative")
 	}
 	hc, err := httpclient.New(o.HTTP)
 	if err != nil {
-		return nil, fmt.Errorf("fetch: %w", err)
+		return nil, fmt.Errorf("generic: %w", err)
 	}
 	c := &Client{
 		hc:       hc,
@@ -100,10 +104,10 @@ func New(o Options) (*Client, error) {
 func parseBaseURL(raw string) (string, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", fmt.Errorf("fetch: base URL %q is not an http(s) URL", raw)
+		return "", fmt.Errorf("generic: base URL %q is not an http(s) URL", raw)
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
-		return "", fmt.Errorf("fetch: base URL %q must not have a query or fragment", raw)
+		return "", fmt.Errorf("generic: base URL %q must not have a query or fragment", raw)
 	}
 	return strings.TrimRight(u.String(), "/"), nil
 }
@@ -134,14 +138,20 @@ func (c *Client) get(ctx context.Context, path string, q url.Values, notFound er
 }
 
 // transportError marks the transport's refusals of a body, too large or not
-// JSON after every retry, as invalid responses.
+// JSON after every retry, as invalid responses, and a platform that could
+// not be reached as unavailable.
 func transportError(err error) error {
 	var tooLarge *httpclient.BodyTooLargeError
 	var malformed *httpclient.MalformedBodyError
-	if errors.As(err, &tooLarge) || errors.As(err, &malformed) {
+	switch {
+	case errors.As(err, &tooLarge) || errors.As(err, &malformed):
 		return fmt.Errorf("%w: %w", ErrInvalidResponse, err)
+	case errors.Is(err, context.Canceled):
+		return err
 	}
-	return err
+	// A broken connection or an attempt that timed out; the caller tells a
+	// deadline of its own apart by its context.
+	return fmt.Errorf("%w: %w", source.ErrUnavailable, err)
 }
 
 // wrap adds the phrase of one layer to err and makes sure the token, which a
@@ -157,3 +167,10 @@ func (c *Client) wrap(err error, format string, args ...any) error {
 	}
 	return &redactedError{msg: strings.ReplaceAll(msg, c.token, redacted), kind: kindOf(err)}
 }
+
+// The adapter's promises, checked by the compiler.
+var (
+	_ source.Source       = (*Client)(nil)
+	_ source.ChangeLister = (*Client)(nil)
+	_ source.Lister       = (*Client)(nil)
+)

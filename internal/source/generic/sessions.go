@@ -1,4 +1,4 @@
-package fetch
+package generic
 
 import (
 	"context"
@@ -7,16 +7,48 @@ import (
 	"time"
 
 	"github.com/syncworker/syncworker/internal/aggregate"
+	"github.com/syncworker/syncworker/internal/source"
 )
 
-// ListSessions calls fn with every session updated at or after since, page
+// ListChanges calls fn with every session updated at or after since, page
 // by page, so that the caller can start work before the listing ends. A zero
-// since lists every session. Only ID, Status, StartedAt, EndedAt and
-// UpdatedAt are filled in. A session repeated at a page edge is passed once.
-// An error from fn stops the listing and is returned as is.
+// since lists every session. A session repeated at a page edge is passed
+// once. An error from fn stops the listing and is returned as is.
 //
 // Chat platform API: GET /sessions?updated_since=&limit=&cursor=
-func (c *Client) ListSessions(ctx context.Context, since time.Time, fn func(aggregate.Session) error) error {
+func (c *Client) ListChanges(ctx context.Context, since time.Time, fn func(source.Listed) error) error {
+	return c.listSessions(ctx, since, func(s aggregate.Session) error { return fn(listed(s)) })
+}
+
+// ListSessions is ListChanges keeping the sessions started before until
+// (zero: no bound), for backfill.
+//
+// Chat platform API: GET /sessions?updated_since=&limit=&cursor=
+func (c *Client) ListSessions(ctx context.Context, since, until time.Time, fn func(source.Listed) error) error {
+	return c.listSessions(ctx, since, func(s aggregate.Session) error {
+		if !until.IsZero() && !s.StartedAt.Before(until) {
+			return nil
+		}
+		return fn(listed(s))
+	})
+}
+
+func listed(s aggregate.Session) source.Listed {
+	return source.Listed{ID: s.ID, Status: s.Status, StartedAt: s.StartedAt, UpdatedAt: s.UpdatedAt}
+}
+
+// Check asks for the first page of sessions updated from now on: it costs
+// one small request and proves the token is accepted.
+//
+// Chat platform API: GET /sessions?updated_since=&limit=
+func (c *Client) Check(ctx context.Context) error {
+	_, _, err := c.ListSessionsPage(ctx, c.now(), "")
+	return err
+}
+
+// listSessions calls fn with the heads of the sessions updated at or after
+// since: ID, Status, StartedAt, EndedAt and UpdatedAt.
+func (c *Client) listSessions(ctx context.Context, since time.Time, fn func(aggregate.Session) error) error {
 	var (
 		cursor  string
 		cursors = map[string]bool{}
