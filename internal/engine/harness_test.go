@@ -16,9 +16,9 @@ import (
 	"github.com/syncworker/syncworker/internal/config"
 	"github.com/syncworker/syncworker/internal/engine"
 	"github.com/syncworker/syncworker/internal/esm"
-	"github.com/syncworker/syncworker/internal/source/generic"
 	"github.com/syncworker/syncworker/internal/httpclient"
 	"github.com/syncworker/syncworker/internal/sandbox"
+	"github.com/syncworker/syncworker/internal/source/generic"
 	"github.com/syncworker/syncworker/internal/state"
 )
 

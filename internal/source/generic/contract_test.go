@@ -22,7 +22,6 @@ import (
 // seeded, whose ids are unique to the test run.
 type newBackendFunc func(t *testing.T) (baseURL, token string, seed func(aggregate.Session, []aggregate.Message))
 
-
 // testContract runs the behaviour every chat platform backend must show to
 // the client: the fake here, the sandbox (internal/sandbox, under
 // /chat/api/v1), and any future one.
