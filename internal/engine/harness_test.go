@@ -18,6 +18,8 @@ import (
 	"github.com/syncworker/syncworker/internal/esm"
 	"github.com/syncworker/syncworker/internal/httpclient"
 	"github.com/syncworker/syncworker/internal/sandbox"
+	"github.com/syncworker/syncworker/internal/source"
+	"github.com/syncworker/syncworker/internal/source/sourcetest"
 	"github.com/syncworker/syncworker/internal/source/generic"
 	"github.com/syncworker/syncworker/internal/state"
 )
@@ -35,6 +37,9 @@ type harness struct {
 	hooks engine.Hooks
 	// stamp is the engine's CredentialsStamp.
 	stamp string
+	// mem, when set, is the chat source instead of the sandbox's
+	// generic platform.
+	mem *sourcetest.Memory
 
 	mu  sync.Mutex
 	now time.Time
@@ -136,7 +141,11 @@ func (h *harness) open() {
 		h.t.Fatal(err)
 	}
 	logger := slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	h.eng = engine.New(h.cfg, engine.Options{Source: chat, ESM: esmc, Store: store, Logger: logger, Now: h.clock, Hooks: h.hooks,
+	var src source.Source = chat
+	if h.mem != nil {
+		src = h.mem
+	}
+	h.eng = engine.New(h.cfg, engine.Options{Source: src, ESM: esmc, Store: store, Logger: logger, Now: h.clock, Hooks: h.hooks,
 		CredentialsStamp: h.stamp})
 }
 
@@ -199,4 +208,27 @@ func (h *harness) addVisitorMessage(id string) {
 	if err := h.sb.AppendMessages(id, msg); err != nil {
 		h.t.Fatal(err)
 	}
+}
+
+// newMemoryHarness is newHarness with an in-memory chat source in place of
+// the sandbox's generic platform; ESM is still the sandbox's.
+func newMemoryHarness(t *testing.T, extra string) *harness {
+	t.Helper()
+	h := newHarness(t, extra)
+	h.mem = sourcetest.NewMemory(h.clock)
+	h.reopen()
+	return h
+}
+
+// addMemoryCase seeds the memory source with a session and its transcript,
+// and gives the sandbox ESM its people and its card.
+func (h *harness) addMemoryCase(s aggregate.Session, msgs []aggregate.Message) {
+	h.t.Helper()
+	if err := h.mem.Seed(s, msgs); err != nil {
+		h.t.Fatal(err)
+	}
+	if _, err := h.sb.AddCase(s, nil); err != nil {
+		h.t.Fatal(err)
+	}
+	h.sb.DeleteSession(s.ID) // the memory source serves it
 }

@@ -379,3 +379,50 @@ func TestPass_RefusedLoginBacksOffTenant(t *testing.T) {
 		t.Errorf("back-off kept after a good login: %+v", b)
 	}
 }
+
+// An ended session the customer may still reopen (SuperOffice's Finished)
+// is written with the active value kept and no end time, fetched every
+// pass while the grace runs, and closed once it is over even though
+// nothing changed on the platform.
+func TestPass_ReopenableSessionClosedAfterGrace(t *testing.T) {
+	t.Parallel()
+	h := newMemoryHarness(t, "")
+	s := liveSession("ws-r")
+	s.Status, s.EndedAt, s.UpdatedAt = aggregate.StatusEnded, h.now, h.now
+	s.ReopenableUntil = h.now.Add(30 * time.Minute)
+	h.addMemoryCase(s, liveMessages("ws-r"))
+	a := h.cfg.ESM.Attributes
+	if sum := h.pass(); sum.Written != 1 || sum.Ended != 0 {
+		t.Fatalf("pass inside the grace: %s", sum)
+	}
+	c := h.card("ws-r")
+	if c.Text(a.Active) != "Yes" || c.Has(a.EndTime) || c.Text(a.MessageCount) != "4" {
+		t.Errorf("card inside the grace: active %q, end time set %v, count %q", c.Text(a.Active), c.Has(a.EndTime), c.Text(a.MessageCount))
+	}
+	// The customer writes again within the grace: the session is reopened.
+	h.advance(10 * time.Minute)
+	if err := h.mem.Update("ws-r", func(s *aggregate.Session) {
+		s.Status, s.EndedAt, s.ReopenableUntil = aggregate.StatusActive, time.Time{}, time.Time{}
+	}, aggregate.Message{SentAt: h.now, Text: "one more thing", Sender: aggregate.Sender{Type: aggregate.SenderVisitor, Name: "Maija"}}); err != nil {
+		t.Fatal(err)
+	}
+	h.pass()
+	if got := h.card("ws-r").Text(a.MessageCount); got != "5" {
+		t.Errorf("reopened session: message_count %q, want 5", got)
+	}
+	// Finished again; then nothing changes until the grace is over.
+	h.advance(time.Minute)
+	end := h.now
+	h.mem.Update("ws-r", func(s *aggregate.Session) {
+		s.Status, s.EndedAt, s.ReopenableUntil = aggregate.StatusEnded, end, end.Add(30*time.Minute)
+	})
+	h.pass()
+	h.advance(31 * time.Minute)
+	if sum := h.pass(); sum.Ended != 1 {
+		t.Errorf("pass after the grace: %s, want the session closed", sum)
+	}
+	c = h.card("ws-r")
+	if got, _ := c.Time(a.EndTime); c.Text(a.Active) != "No" || !got.Equal(end) {
+		t.Errorf("card after the grace: active %q, end %v; want No and %v", c.Text(a.Active), got, end)
+	}
+}
