@@ -19,8 +19,8 @@ import (
 	"github.com/syncworker/syncworker/internal/httpclient"
 	"github.com/syncworker/syncworker/internal/sandbox"
 	"github.com/syncworker/syncworker/internal/source"
-	"github.com/syncworker/syncworker/internal/source/sourcetest"
 	"github.com/syncworker/syncworker/internal/source/generic"
+	"github.com/syncworker/syncworker/internal/source/sourcetest"
 	"github.com/syncworker/syncworker/internal/state"
 )
 

@@ -60,4 +60,3 @@ func TestSourceContract(t *testing.T) {
 		}
 	})
 }
-
