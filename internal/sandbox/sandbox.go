@@ -80,6 +80,9 @@ type Attributes struct {
 
 // Options configure a Server. The zero value is usable.
 type Options struct {
+	// Platform is the chat platform to fake (see Platforms); default
+	// generic.
+	Platform string
 	// ChatToken is the bearer token the chat platform accepts.
 	ChatToken string
 	// Login and Password are the ESM credentials POST /users/login accepts.
@@ -131,11 +134,13 @@ type Options struct {
 	Faults Faults
 }
 
-// Server is the fake chat platform and fake ESM. It implements http.Handler.
+// Server is a fake chat platform and the fake ESM. It implements
+// http.Handler.
 type Server struct {
 	opts    Options
 	mux     *http.ServeMux
 	secret  []byte
+	plat    platform
 	chat    *chatStore
 	esm     *esmStore
 	faults  *faultState
@@ -147,11 +152,17 @@ type Server struct {
 	tokenSeq int64
 }
 
-// New returns a Server with no data, configured by opts.
+// New returns a Server with no data, configured by opts. It panics when
+// opts.Platform names no fake; check it first with CheckPlatform.
 func New(opts Options) *Server {
 	opts = opts.withDefaults()
+	newPlatform, ok := platforms[opts.Platform]
+	if !ok {
+		panic(CheckPlatform(opts.Platform))
+	}
 	s := &Server{
 		opts:   opts,
+		plat:   newPlatform(),
 		mux:    http.NewServeMux(),
 		secret: make([]byte, 32),
 		chat:   newChatStore(),
@@ -181,6 +192,7 @@ func (o Options) withDefaults() Options {
 			*p = v
 		}
 	}
+	def(&o.Platform, PlatformGeneric)
 	def(&o.ChatToken, DefaultChatToken)
 	def(&o.Login, DefaultLogin)
 	def(&o.Password, DefaultPassword)
@@ -219,6 +231,13 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
+// handleChat serves one endpoint of the chat platform, named route in the
+// statistics, under the platform's prefix and through the fault knobs;
+// auth checks the request's credentials first.
+func (s *Server) handleChat(method, path, route string, auth func(http.HandlerFunc) http.Handler, h http.HandlerFunc) {
+	s.mux.Handle(method+" "+s.plat.prefix()+path, s.wrap(APIChat, route, auth(h)))
+}
+
 // Route names, the keys of Counts and Request.Route.
 const (
 	RouteListSessions = "GET /chat/sessions"
@@ -233,13 +252,7 @@ const (
 )
 
 func (s *Server) routes() {
-	chat := func(method, path, name string, h http.HandlerFunc) {
-		s.mux.Handle(method+" "+ChatPrefix+path, s.wrap(APIChat, name, s.chatAuth(h)))
-	}
-	chat("GET", "/sessions", RouteListSessions, s.handleListSessions)
-	chat("GET", "/sessions/{id}", RouteGetSession, s.handleGetSession)
-	chat("GET", "/sessions/{id}/messages", RouteListMessages, s.handleListMessages)
-
+	s.plat.routes(s)
 	esm := func(method, path, name string, h http.HandlerFunc) {
 		s.mux.Handle(method+" "+ESMPrefix+path, s.wrap(APIESM, name, s.esmAuth(h)))
 	}

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -9,6 +10,22 @@ import (
 
 	"github.com/syncworker/syncworker/internal/aggregate"
 )
+
+// genericPlatform fakes the generic chat platform API of SPEC §4.1 under
+// ChatPrefix: the chat store's sessions as they are.
+type genericPlatform struct{}
+
+func (genericPlatform) prefix() string { return ChatPrefix }
+
+func (genericPlatform) routes(s *Server) {
+	s.handleChat("GET", "/sessions", RouteListSessions, s.chatAuth, s.handleListSessions)
+	s.handleChat("GET", "/sessions/{id}", RouteGetSession, s.chatAuth, s.handleGetSession)
+	s.handleChat("GET", "/sessions/{id}/messages", RouteListMessages, s.chatAuth, s.handleListMessages)
+}
+
+func (genericPlatform) chatConfig(s *Server, base string) string {
+	return fmt.Sprintf("  base_url: %s%s\n  token: %s\n", base, ChatPrefix, s.opts.ChatToken)
+}
 
 // Wire shapes of SPEC §4.1. They differ from the domain types in writing
 // absent times and live chat ids as null, as the platform does.

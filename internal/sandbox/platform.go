@@ -1,0 +1,64 @@
+package sandbox
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// A platform is the fake of one chat platform (SPEC §4.3). Every platform
+// serves the sessions of the sandbox's one chat store, the source of truth
+// that tests, generated data and loaded cases fill in domain terms, in its
+// own vendor's shapes under its own path; the ESM fake is shared by all.
+// Adding a platform is one file that implements this and one line in
+// platforms.
+type platform interface {
+	// prefix is the path the platform's API is served under.
+	prefix() string
+	// routes registers the platform's endpoints on s, each through s.handle
+	// so that faults and statistics apply.
+	routes(s *Server)
+	// chatConfig is the chat: block of a tenant file for this platform
+	// served by s at base (scheme://host:port), indented by two spaces.
+	chatConfig(s *Server, base string) string
+}
+
+// PlatformGeneric is the generic platform of SPEC §4.1, the default.
+const PlatformGeneric = "generic"
+
+// platforms are the fakes the sandbox can serve, by chat.platform name.
+var platforms = map[string]func() platform{
+	PlatformGeneric: func() platform { return genericPlatform{} },
+}
+
+// Platforms lists the chat.platform names the sandbox can fake.
+func Platforms() []string {
+	names := make([]string, 0, len(platforms))
+	for n := range platforms {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// CheckPlatform returns an error naming the fakes there are when name is
+// not one of them.
+func CheckPlatform(name string) error {
+	if name == "" || slices.Contains(Platforms(), name) {
+		return nil
+	}
+	return fmt.Errorf("no fake of chat platform %q; the sandbox has %s", name, strings.Join(Platforms(), ", "))
+}
+
+// Platform is the chat platform the server fakes.
+func (s *Server) Platform() string { return s.opts.Platform }
+
+// ChatPath is the path the server's chat platform is served under.
+func (s *Server) ChatPath() string { return s.plat.prefix() }
+
+// ChatConfig is the chat: block of a tenant file for this server's chat
+// platform, served at base (scheme://host:port).
+func (s *Server) ChatConfig(base string) string {
+	return "chat:\n  platform: " + s.opts.Platform + "\n" + s.plat.chatConfig(s, base)
+}
