@@ -507,3 +507,52 @@ func TestOpen_StateFilesArePrivate(t *testing.T) {
 		t.Errorf("reopened file has mode %04o, want 0600", fi.Mode().Perm())
 	}
 }
+
+// TestOpen_MigratesFileOfLastRelease opens a state file that the last
+// released syncworker (schema 3) wrote after one pass over 12 sandbox
+// sessions of 6 messages, half of them ended, and finds it whole.
+func TestOpen_MigratesFileOfLastRelease(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("testdata", "schema3.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "sandbox.db")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var open, done int
+	err = s.Sessions(ctx, func(ss Session) error {
+		if ss.Cursor != "6" || ss.Stored != 6 || len(ss.Written) == 0 || ss.CardID == "" {
+			t.Errorf("migrated %s: cursor %q, %d stored, %d written, card %q", ss.ID, ss.Cursor, ss.Stored, len(ss.Written), ss.CardID)
+		}
+		if ss.Done {
+			done++
+			return nil
+		}
+		open++
+		msgs, err := s.Messages(ctx, ss.ID)
+		if err != nil || len(msgs) != 6 {
+			t.Fatalf("messages of %s: %d, %v", ss.ID, len(msgs), err)
+		}
+		for i, m := range msgs {
+			if m.Seq != int64(i+1) || m.SentAt.IsZero() || m.Text == "" || !m.Sender.Type.Known() {
+				t.Errorf("message %d of %s: %+v", i, ss.ID, m)
+			}
+		}
+		return nil
+	})
+	if err != nil || open != 6 || done != 6 {
+		t.Fatalf("sessions: %d open, %d done, %v; want 6 and 6", open, done, err)
+	}
+	if w, err := s.Watermark(ctx, "generic"); err != nil || w.IsZero() {
+		t.Errorf("watermark of the generic platform: %v, %v", w, err)
+	}
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode %04o after opening, want 0600", fi.Mode().Perm())
+	}
+}
