@@ -1,14 +1,27 @@
 package esm
 
 import (
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/syncworker/syncworker/internal/httpclient"
+	"github.com/syncworker/syncworker/internal/sandbox"
 )
 
-// newTestClient returns a client of the fake's credentials with a fast
+// newSandbox serves a sandbox ESM that takes the test credentials. It
+// returns the sandbox and the API root a client is configured with.
+func newSandbox(t *testing.T, opts sandbox.Options) (*sandbox.Server, string) {
+	t.Helper()
+	opts.Login, opts.Password = testLogin, testPassword
+	sb := sandbox.New(opts)
+	srv := httptest.NewServer(sb)
+	t.Cleanup(srv.Close)
+	return sb, srv.URL + sandbox.ESMPrefix
+}
+
+// newTestClient returns a client of the test credentials with a fast
 // retry policy.
 func newTestClient(t *testing.T, baseURL string, mods ...func(*Options)) *Client {
 	t.Helper()
