@@ -56,7 +56,7 @@ func TestClient_CreateCard(t *testing.T) {
 					o.HTTP.Timeout = tt.timeout
 				}
 			})
-			if err := getCard(c, f); err != nil { // log in before the faults
+			if _, err := c.Template(context.Background(), "chat_session"); err != nil { // log in before the faults
 				t.Fatal(err)
 			}
 			f.cards["chat_session"] = map[int64]map[string][]Value{}
@@ -115,7 +115,7 @@ func TestClient_CreateCard_RequestJSON(t *testing.T) {
 func TestClient_CreateCard_Cancelled(t *testing.T) {
 	f := newFakeESM(t)
 	c := newTestClient(t, f.BaseURL())
-	if err := getCard(c, f); err != nil {
+	if _, err := c.Template(context.Background(), "chat_session"); err != nil { // log in first
 		t.Fatal(err)
 	}
 	f.inject(http.MethodPost, "/dc/chat_session/data", 1, slowAfterHandling(time.Second))
