@@ -110,9 +110,7 @@ func TestClient_CreateCard_WriteErrorKeepsID(t *testing.T) {
 	t.Parallel()
 	s := newAPIServer(t)
 	s.mux.HandleFunc("POST /v1/dc/chat_session/data", func(w http.ResponseWriter, r *http.Request) {
-		writeRaw(w, http.StatusCreated, `{"meta":{"timestamp":"2024-05-01T09:58:00Z","errors":[{"attributeCode":"is_chat_active",`+
-			`"attributeType":"static-value","message":"Couldn't find static-value with value: Maybe and code: maybe from attribute: Is chat active?",`+
-			`"error":"Bad Request"}]},"dataCard":{"dataCardId":"4242"}}`)
+		writeRaw(w, http.StatusCreated, `{"meta":{"timestamp":"2024-05-01T09:58:00Z","errors":[`+refusedStatic+`]},"dataCard":{"dataCardId":"4242"}}`)
 	})
 	id, err := s.client(t).CreateCard(context.Background(), "chat_session", "chat_sessions", Match{"chat_session_id", "ws-1"},
 		map[string][]Value{"chat_session_id": {String("ws-1")}, "is_chat_active": {Static("Maybe", "maybe")}})
