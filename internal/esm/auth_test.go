@@ -12,9 +12,11 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/syncworker/syncworker/internal/sandbox"
 )
 
-// clock is a settable time source shared by a client and the fake.
+// clock is a settable time source shared by a client and the sandbox.
 type clock struct {
 	mu sync.Mutex
 	t  time.Time
@@ -27,32 +29,41 @@ func (c *clock) Add(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-func getCard(c *Client, f *fakeESM) error {
-	_, err := c.GetCard(context.Background(), "chat_session", f.seed("chat_session", nil))
+// getCard creates a chat-session card in sb and reads it through c.
+func getCard(c *Client, sb *sandbox.Server) error {
+	id, err := sb.CreateCard("chat_session", "", nil)
+	if err != nil {
+		return err
+	}
+	_, err = c.GetCard(context.Background(), "chat_session", id)
 	return err
 }
 
 func TestClient_Login(t *testing.T) {
+	t.Parallel()
 	t.Run("TokenReused", func(t *testing.T) {
-		f := newFakeESM(t)
-		c := newTestClient(t, f.BaseURL())
+		t.Parallel()
+		sb, baseURL := newSandbox(t, sandbox.Options{})
+		c := newTestClient(t, baseURL)
 		for range 3 {
-			if err := getCard(c, f); err != nil {
+			if err := getCard(c, sb); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if n := f.logins.Load(); n != 1 {
+		if n := sb.Count(sandbox.RouteLogin); n != 1 {
 			t.Errorf("logins = %d, want 1", n)
 		}
 	})
 	t.Run("ConcurrentCallersShareOneLogin", func(t *testing.T) {
-		f := newFakeESM(t)
-		f.inject(http.MethodPost, "/users/login", 1, func(w http.ResponseWriter, r *http.Request, next http.Handler) {
-			time.Sleep(50 * time.Millisecond) // let every caller queue up
-			next.ServeHTTP(w, r)
-		})
-		c := newTestClient(t, f.BaseURL())
-		id := f.seed("chat_session", nil)
+		t.Parallel()
+		sb, baseURL := newSandbox(t, sandbox.Options{})
+		// The login is slow, to let every caller queue up.
+		sb.FailNext(sandbox.RouteLogin, 1, sandbox.Failure{Delay: 50 * time.Millisecond})
+		c := newTestClient(t, baseURL)
+		id, err := sb.CreateCard("chat_session", "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
 		var wg sync.WaitGroup
 		for range 20 {
 			wg.Go(func() {
@@ -62,11 +73,12 @@ func TestClient_Login(t *testing.T) {
 			})
 		}
 		wg.Wait()
-		if n := f.logins.Load(); n != 1 {
+		if n := sb.Count(sandbox.RouteLogin); n != 1 {
 			t.Errorf("logins = %d, want 1", n)
 		}
 	})
 	t.Run("TokenOnlyInHeader", func(t *testing.T) {
+		t.Parallel()
 		tok := makeJWT(time.Now().Add(time.Hour), 1)
 		mux := http.NewServeMux()
 		mux.HandleFunc("POST /v1/users/login", func(w http.ResponseWriter, r *http.Request) {
@@ -87,28 +99,31 @@ func TestClient_Login(t *testing.T) {
 		}
 	})
 	t.Run("WaiterCancelled", func(t *testing.T) {
-		f := newFakeESM(t)
-		release := make(chan struct{})
-		defer close(release)
-		f.inject(http.MethodPost, "/users/login", 1, func(w http.ResponseWriter, r *http.Request, next http.Handler) {
-			<-release
-			next.ServeHTTP(w, r)
-		})
+		t.Parallel()
+		sb, baseURL := newSandbox(t, sandbox.Options{})
+		// The login answers long after the caller gives up.
+		const slowLogin = time.Second
+		sb.FailNext(sandbox.RouteLogin, 1, sandbox.Failure{Delay: slowLogin})
 		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 		defer cancel()
-		_, err := newTestClient(t, f.BaseURL()).GetCard(ctx, "chat_session", "1")
+		start := time.Now()
+		_, err := newTestClient(t, baseURL).GetCard(ctx, "chat_session", "1")
 		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("err = %v, want the caller's deadline", err)
+		}
+		if d := time.Since(start); d > slowLogin/2 {
+			t.Errorf("caller gave up after %v, want at its deadline, not after the login", d)
 		}
 	})
 }
 
 func TestClient_Login_Refresh(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name       string
 		ttl        time.Duration
 		advance    time.Duration
-		wantLogins int32
+		wantLogins int
 	}{
 		{"WellBeforeExp", 10 * time.Minute, 8 * time.Minute, 1},
 		{"WithinRefreshBefore", 10 * time.Minute, 9*time.Minute + 30*time.Second, 2},
@@ -118,18 +133,18 @@ func TestClient_Login_Refresh(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			clk := &clock{t: time.Date(2024, 5, 1, 9, 0, 0, 0, time.UTC)}
-			f := newFakeESM(t)
-			f.now, f.ttl = clk.Now, tt.ttl
-			c := newTestClient(t, f.BaseURL(), func(o *Options) { o.Now = clk.Now })
-			if err := getCard(c, f); err != nil {
+			sb, baseURL := newSandbox(t, sandbox.Options{Now: clk.Now, TokenTTL: tt.ttl})
+			c := newTestClient(t, baseURL, func(o *Options) { o.Now = clk.Now })
+			if err := getCard(c, sb); err != nil {
 				t.Fatal(err)
 			}
 			clk.Add(tt.advance)
-			if err := getCard(c, f); err != nil {
+			if err := getCard(c, sb); err != nil {
 				t.Fatal(err)
 			}
-			if n := f.logins.Load(); n != tt.wantLogins {
+			if n := sb.Count(sandbox.RouteLogin); n != tt.wantLogins {
 				t.Errorf("logins = %d, want %d", n, tt.wantLogins)
 			}
 		})
@@ -137,49 +152,54 @@ func TestClient_Login_Refresh(t *testing.T) {
 }
 
 func TestClient_Login_After401(t *testing.T) {
+	t.Parallel()
 	t.Run("ReloginOnceThenSuccess", func(t *testing.T) {
-		f := newFakeESM(t)
-		c := newTestClient(t, f.BaseURL())
-		if err := getCard(c, f); err != nil {
+		t.Parallel()
+		sb, baseURL := newSandbox(t, sandbox.Options{})
+		c := newTestClient(t, baseURL)
+		if err := getCard(c, sb); err != nil {
 			t.Fatal(err)
 		}
-		f.revokeTokens()
-		if err := getCard(c, f); err != nil {
+		sb.ExpireTokens()
+		if err := getCard(c, sb); err != nil {
 			t.Fatal(err)
 		}
-		if n := f.logins.Load(); n != 2 {
+		if n := sb.Count(sandbox.RouteLogin); n != 2 {
 			t.Errorf("logins = %d, want 2", n)
 		}
 	})
 	t.Run("Second401Surfaces", func(t *testing.T) {
-		f := newFakeESM(t)
-		f.inject(http.MethodGet, "/data/1", 5, failWith(http.StatusUnauthorized, `{"code":401,"message":"User is unauthorized"}`))
-		_, err := newTestClient(t, f.BaseURL()).GetCard(context.Background(), "chat_session", "1")
+		t.Parallel()
+		sb, baseURL := newSandbox(t, sandbox.Options{})
+		sb.FailNext(sandbox.RouteGetCard, 5, sandbox.Failure{Status: http.StatusUnauthorized, Message: "User is unauthorized"})
+		_, err := newTestClient(t, baseURL).GetCard(context.Background(), "chat_session", "1")
 		var apiErr *APIError
 		if !errors.As(err, &apiErr) || apiErr.Status != http.StatusUnauthorized {
 			t.Fatalf("err = %v, want an APIError 401", err)
 		}
-		if n := f.logins.Load(); n != 2 {
+		if n := sb.Count(sandbox.RouteLogin); n != 2 {
 			t.Errorf("logins = %d, want 2 (one more after the first 401)", n)
 		}
 		noSecrets(t, err)
 	})
 	t.Run("LoginRefused", func(t *testing.T) {
-		f := newFakeESM(t)
-		c := newTestClient(t, f.BaseURL(), func(o *Options) { o.Password = testPassword + "-wrong" })
+		t.Parallel()
+		sb, baseURL := newSandbox(t, sandbox.Options{})
+		c := newTestClient(t, baseURL, func(o *Options) { o.Password = testPassword + "-wrong" })
 		_, err := c.GetCard(context.Background(), "chat_session", "1")
 		if !errors.Is(err, ErrLoginRefused) {
 			t.Fatalf("err = %v, want ErrLoginRefused", err)
 		}
-		if n := f.logins.Load(); n != 1 {
+		if n := sb.Count(sandbox.RouteLogin); n != 1 {
 			t.Errorf("logins = %d, want 1 (a refusal is not retried)", n)
 		}
 		noSecrets(t, err)
 	})
 	t.Run("LoginRetriedOn503", func(t *testing.T) {
-		f := newFakeESM(t)
-		f.inject(http.MethodPost, "/users/login", 1, failWith(http.StatusServiceUnavailable, ""))
-		if err := getCard(newTestClient(t, f.BaseURL()), f); err != nil {
+		t.Parallel()
+		sb, baseURL := newSandbox(t, sandbox.Options{})
+		sb.FailNext(sandbox.RouteLogin, 1, sandbox.Failure{Status: http.StatusServiceUnavailable})
+		if err := getCard(newTestClient(t, baseURL), sb); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -187,34 +207,50 @@ func TestClient_Login_After401(t *testing.T) {
 
 // TestClient_SecretsAbsent drives every failure path with a server that
 // echoes what it was sent, and checks no error shows the password or token.
+// The sandbox answers what a case does not answer itself.
 func TestClient_SecretsAbsent(t *testing.T) {
-	echo := func(w http.ResponseWriter, r *http.Request, _ http.Handler) {
+	t.Parallel()
+	const (
+		login = "POST " + sandbox.ESMPrefix + "/users/login"
+		patch = "PATCH " + sandbox.ESMPrefix + "/dc/chat_session/data/7"
+	)
+	echo := func(w http.ResponseWriter, r *http.Request) {
 		apiException(w, http.StatusBadRequest, "rejected "+r.Header.Get("Authorization")+" for "+testPassword)
 	}
-	echoWrite := func(w http.ResponseWriter, r *http.Request, _ http.Handler) {
+	echoWrite := func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"meta": map[string]any{"errors": []map[string]string{
 			{"attributeCode": "chat_log", "message": "token " + r.Header.Get("Authorization")}}}})
 	}
-	echo429 := func(w http.ResponseWriter, r *http.Request, _ http.Handler) {
+	echo429 := func(w http.ResponseWriter, r *http.Request) {
 		apiException(w, http.StatusTooManyRequests, "slow down "+r.Header.Get("Authorization"))
 	}
 	tests := []struct {
-		name   string
-		inject func(f *fakeESM)
-		pw     string
+		name    string
+		pattern string // the route the case answers itself, if any
+		handler http.HandlerFunc
+		fail    sandbox.Failure // of the sandbox's PATCH
+		pw      string
 	}{
-		{"LoginRefused", func(*fakeESM) {}, testPassword + "x"},
-		{"LoginEchoes", func(f *fakeESM) { f.inject(http.MethodPost, "/users/login", 9, echo) }, testPassword},
-		{"ResponseEchoes", func(f *fakeESM) { f.inject(http.MethodPatch, "/data/7", 9, echo) }, testPassword},
-		{"WriteErrorEchoes", func(f *fakeESM) { f.inject(http.MethodPatch, "/data/7", 9, echoWrite) }, testPassword},
-		{"RateLimitEchoes", func(f *fakeESM) { f.inject(http.MethodPatch, "/data/7", 9, echo429) }, testPassword},
-		{"ConnectionDropped", func(f *fakeESM) { f.inject(http.MethodPatch, "/data/7", 9, dropAfterHandling) }, testPassword},
+		{name: "LoginRefused", pw: testPassword + "x"},
+		{name: "LoginEchoes", pattern: login, handler: echo, pw: testPassword},
+		{name: "ResponseEchoes", pattern: patch, handler: echo, pw: testPassword},
+		{name: "WriteErrorEchoes", pattern: patch, handler: echoWrite, pw: testPassword},
+		{name: "RateLimitEchoes", pattern: patch, handler: echo429, pw: testPassword},
+		{name: "ConnectionDropped", fail: sandbox.Failure{Handled: true, Drop: true}, pw: testPassword},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFakeESM(t)
-			tt.inject(f)
-			c := newTestClient(t, f.BaseURL(), func(o *Options) { o.Password = tt.pw })
+			t.Parallel()
+			sb := sandbox.New(sandbox.Options{Login: testLogin, Password: testPassword})
+			sb.FailNext(sandbox.RoutePatchCard, 9, tt.fail)
+			mux := http.NewServeMux()
+			mux.Handle("/", sb)
+			if tt.pattern != "" {
+				mux.HandleFunc(tt.pattern, tt.handler)
+			}
+			srv := httptest.NewServer(mux)
+			t.Cleanup(srv.Close)
+			c := newTestClient(t, srv.URL+sandbox.ESMPrefix, func(o *Options) { o.Password = tt.pw })
 			err := c.PatchCard(context.Background(), "chat_session", "7", map[string][]Value{"chat_log": {String("x")}})
 			if err == nil {
 				t.Fatal("want an error")
@@ -228,6 +264,7 @@ func TestClient_SecretsAbsent(t *testing.T) {
 }
 
 func TestJWTExpiry(t *testing.T) {
+	t.Parallel()
 	enc := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
 	padded := base64.URLEncoding.EncodeToString([]byte(`{"exp":1714557480}`))
 	tests := []struct {
@@ -257,6 +294,7 @@ func TestJWTExpiry(t *testing.T) {
 
 // TestClient_Login_NoExpiry: a token without exp is kept until a 401.
 func TestClient_Login_NoExpiry(t *testing.T) {
+	t.Parallel()
 	var logins, calls atomic.Int32
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/users/login", func(w http.ResponseWriter, r *http.Request) {
@@ -283,6 +321,7 @@ func TestClient_Login_NoExpiry(t *testing.T) {
 }
 
 func TestNew(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		o       Options

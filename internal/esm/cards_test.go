@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/syncworker/syncworker/internal/httpclient"
+	"github.com/syncworker/syncworker/internal/sandbox"
 )
 
 // apiServer is a mux with a working login under /v1, for tests that script
@@ -89,6 +90,7 @@ func pager(pages map[string]string) http.HandlerFunc {
 }
 
 func TestClient_ListCards(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		pages    map[string]string
@@ -122,6 +124,7 @@ func TestClient_ListCards(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			s := newAPIServer(t)
 			s.mux.HandleFunc("GET /v1/dc/chat_session/data", pager(tt.pages))
 			c := s.client(t, func(o *Options) { o.PageSize, o.MaxPages = 3, tt.maxPages })
@@ -147,6 +150,7 @@ func TestClient_ListCards(t *testing.T) {
 }
 
 func TestClient_ListCards_Query(t *testing.T) {
+	t.Parallel()
 	s := newAPIServer(t)
 	s.mux.HandleFunc("GET /v1/dc/chat_session/data", pager(map[string]string{"": page(7, 9, 8, 7), "7": page(0, 6)}))
 	filter := And(must(Eq("is_chat_active", "Yes")), must(Eq("chat_log", "a+b c")))
@@ -167,8 +171,10 @@ func TestClient_ListCards_Query(t *testing.T) {
 }
 
 func TestClient_ListCards_Errors(t *testing.T) {
+	t.Parallel()
 	stop := errors.New("stop here")
 	t.Run("CallbackErrorReturnedAsIs", func(t *testing.T) {
+		t.Parallel()
 		s := newAPIServer(t)
 		s.mux.HandleFunc("GET /v1/dc/chat_session/data", pager(map[string]string{"": page(7, 9, 8, 7)}))
 		n := 0
@@ -178,6 +184,7 @@ func TestClient_ListCards_Errors(t *testing.T) {
 		}
 	})
 	t.Run("InvalidSelectedAttribute", func(t *testing.T) {
+		t.Parallel()
 		s := newAPIServer(t)
 		err := s.client(t).ListCards(context.Background(), "chat_session", "", []string{"a,b"}, func(Card) error { return nil })
 		if err == nil || len(s.requests()) != 0 {
@@ -185,6 +192,7 @@ func TestClient_ListCards_Errors(t *testing.T) {
 		}
 	})
 	t.Run("ServerError", func(t *testing.T) {
+		t.Parallel()
 		s := newAPIServer(t)
 		s.mux.HandleFunc("GET /v1/dc/chat_session/data", func(w http.ResponseWriter, r *http.Request) {
 			apiException(w, http.StatusBadRequest, "Invalid filter")
@@ -226,6 +234,7 @@ const efecteCard = `{
 }`
 
 func TestClient_GetCard(t *testing.T) {
+	t.Parallel()
 	s := newAPIServer(t)
 	s.mux.HandleFunc("GET /v1/dc/rest_example_model/data/378180", func(w http.ResponseWriter, r *http.Request) {
 		writeRaw(w, http.StatusOK, efecteCard)
@@ -291,7 +300,9 @@ func TestClient_GetCard(t *testing.T) {
 }
 
 func TestClient_PatchCard(t *testing.T) {
+	t.Parallel()
 	t.Run("RequestJSON", func(t *testing.T) {
+		t.Parallel()
 		s := newAPIServer(t)
 		s.mux.HandleFunc("PATCH /v1/dc/chat_session/data/7", func(w http.ResponseWriter, r *http.Request) {
 			if ct := r.Header.Get("Content-Type"); ct != "application/json" {
@@ -327,9 +338,13 @@ func TestClient_PatchCard(t *testing.T) {
 		}
 	})
 	t.Run("MetaErrors", func(t *testing.T) {
-		f := newFakeESM(t)
-		id := f.seed("chat_session", nil)
-		err := newTestClient(t, f.BaseURL()).PatchCard(context.Background(), "chat_session", id, map[string][]Value{
+		t.Parallel()
+		s := newAPIServer(t)
+		s.mux.HandleFunc("PATCH /v1/dc/chat_session/data/7", func(w http.ResponseWriter, r *http.Request) {
+			writeRaw(w, http.StatusOK, `{"meta":{"timestamp":"2024-05-01T09:58:00Z","errors":[`+refusedStatic+`]},"dataCard":{"dataCardId":"7"}}`)
+		})
+		id := "7"
+		err := s.client(t).PatchCard(context.Background(), "chat_session", id, map[string][]Value{
 			"is_chat_active": {Static("Maybe", "maybe")}, "chat_log": {String("ok")}})
 		var we *WriteError
 		if !errors.As(err, &we) || len(we.Errors) != 1 || we.Errors[0].Attribute != "is_chat_active" ||
@@ -341,19 +356,22 @@ func TestClient_PatchCard(t *testing.T) {
 		}
 	})
 	t.Run("ErrCardNotFound", func(t *testing.T) {
-		f := newFakeESM(t)
-		err := newTestClient(t, f.BaseURL()).PatchCard(context.Background(), "chat_session", "99", map[string][]Value{"chat_log": nil})
+		t.Parallel()
+		_, baseURL := newSandbox(t, sandbox.Options{})
+		err := newTestClient(t, baseURL).PatchCard(context.Background(), "chat_session", "99", map[string][]Value{"chat_log": nil})
 		if !errors.Is(err, ErrCardNotFound) {
 			t.Fatalf("err = %v", err)
 		}
 	})
 	t.Run("NothingToWrite", func(t *testing.T) {
+		t.Parallel()
 		s := newAPIServer(t)
 		if err := s.client(t).PatchCard(context.Background(), "chat_session", "7", nil); err != nil || len(s.requests()) != 0 {
 			t.Fatalf("err = %v, requests = %d; want nil, 0", err, len(s.requests()))
 		}
 	})
 	t.Run("InvalidCode", func(t *testing.T) {
+		t.Parallel()
 		s := newAPIServer(t)
 		err := s.client(t).PatchCard(context.Background(), "chat_session", "7", map[string][]Value{"a$ OR": {String("x")}})
 		if err == nil || len(s.requests()) != 0 {
@@ -362,7 +380,14 @@ func TestClient_PatchCard(t *testing.T) {
 	})
 }
 
+// refusedStatic is the meta.errors entry with which Efecte refuses a
+// static value that is not in the attribute's menu (the message follows
+// the example of Efecte's OpenAPI document).
+const refusedStatic = `{"attributeCode":"is_chat_active","attributeType":"static-value",` +
+	`"message":"Couldn't find static-value with value: Maybe and code: maybe from attribute: Is chat active?","error":"Bad Request"}`
+
 func TestClient_PatchCard_Status(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		status    int
@@ -394,6 +419,7 @@ func TestClient_PatchCard_Status(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			s := newAPIServer(t)
 			s.mux.HandleFunc("PATCH /v1/dc/chat_session/data/7", func(w http.ResponseWriter, r *http.Request) {
 				for k, v := range tt.header {
@@ -417,6 +443,7 @@ func isStatus(status int) func(error) bool {
 }
 
 func TestClient_Template(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		body string
@@ -432,6 +459,7 @@ func TestClient_Template(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			s := newAPIServer(t)
 			s.mux.HandleFunc("GET /v1/dc/chat_session", func(w http.ResponseWriter, r *http.Request) { writeRaw(w, 200, tt.body) })
 			info, err := s.client(t).Template(context.Background(), "chat_session")

@@ -7,61 +7,69 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/syncworker/syncworker/internal/sandbox"
 )
 
 func TestClient_CreateCard(t *testing.T) {
-	postFault := func(n int, apply func(http.ResponseWriter, *http.Request, http.Handler)) func(*fakeESM) {
-		return func(f *fakeESM) { f.inject(http.MethodPost, "/dc/chat_session/data", n, apply) }
+	t.Parallel()
+	// failure is a sandbox.FailNext of the next n requests of route.
+	type failure struct {
+		route string
+		n     int
+		f     sandbox.Failure
 	}
-	unavailable := `{"code":503,"message":"Service Unavailable"}`
+	post := func(n int, f sandbox.Failure) failure { return failure{sandbox.RouteCreateCard, n, f} }
+	lostAnswer := func(f sandbox.Failure) failure { f.Handled = true; return post(1, f) }
+	unavailable := sandbox.Failure{Status: http.StatusServiceUnavailable}
 	tests := []struct {
 		name      string
-		faults    []func(*fakeESM)
+		fail      []failure
 		key       Match
 		data      map[string][]Value
-		wantPosts int32
+		wantPosts int
 		wantCards int
 		wantID    bool
 		wantErr   string
 		timeout   time.Duration
 	}{
 		{name: "Created", wantPosts: 1, wantCards: 1, wantID: true},
-		{name: "503AfterCreateResolvedByLookup", faults: []func(*fakeESM){postFault(1, afterHandling(503))},
+		{name: "503AfterCreateResolvedByLookup", fail: []failure{lostAnswer(unavailable)},
 			wantPosts: 1, wantCards: 1, wantID: true},
-		{name: "ConnectionDroppedAfterCreateResolvedByLookup", faults: []func(*fakeESM){postFault(1, dropAfterHandling)},
+		{name: "ConnectionDroppedAfterCreateResolvedByLookup", fail: []failure{lostAnswer(sandbox.Failure{Drop: true})},
 			wantPosts: 1, wantCards: 1, wantID: true},
-		{name: "TimeoutAfterCreateResolvedByLookup", faults: []func(*fakeESM){postFault(1, slowAfterHandling(2*time.Second))},
+		{name: "TimeoutAfterCreateResolvedByLookup", fail: []failure{lostAnswer(sandbox.Failure{Delay: 2 * time.Second})},
 			timeout: 300 * time.Millisecond, wantPosts: 1, wantCards: 1, wantID: true},
-		{name: "503BeforeCreateRetriedAfterLookup", faults: []func(*fakeESM){postFault(1, failWith(503, unavailable))},
+		{name: "503BeforeCreateRetriedAfterLookup", fail: []failure{post(1, unavailable)},
 			wantPosts: 2, wantCards: 1, wantID: true},
-		{name: "429BeforeCreateRetriedAfterLookup", faults: []func(*fakeESM){postFault(1, failWith(429, ""))},
+		{name: "429BeforeCreateRetriedAfterLookup", fail: []failure{post(1, sandbox.Failure{Status: http.StatusTooManyRequests})},
 			wantPosts: 2, wantCards: 1, wantID: true},
-		{name: "AlwaysFailingBounded", faults: []func(*fakeESM){postFault(99, failWith(503, unavailable))},
+		{name: "AlwaysFailingBounded", fail: []failure{post(99, unavailable)},
 			wantPosts: 3, wantCards: 0, wantErr: "card not created after 3 attempts"},
-		{name: "LookupFailsNoSecondPost", faults: []func(*fakeESM){postFault(1, afterHandling(503)),
-			func(f *fakeESM) { f.inject(http.MethodGet, "/dc/chat_session/data", 99, failWith(500, unavailable)) }},
+		{name: "LookupFailsNoSecondPost", fail: []failure{lostAnswer(unavailable),
+			{sandbox.RouteListCards, 99, sandbox.Failure{Status: http.StatusInternalServerError}}},
 			wantPosts: 1, wantCards: 1, wantErr: "looking the card up to see whether it was created"},
-		{name: "400NotRetried", faults: []func(*fakeESM){postFault(1, failWith(400, `{"code":400,"message":"Invalid JSON."}`))},
+		{name: "400NotRetried", fail: []failure{post(1, sandbox.Failure{Status: http.StatusBadRequest, Message: "Invalid JSON."})},
 			wantPosts: 1, wantCards: 0, wantErr: "status 400: Invalid JSON."},
-		{name: "NoKeyNoRetry", key: Match{}, faults: []func(*fakeESM){postFault(1, failWith(503, unavailable))},
+		{name: "RefusedValueNotRetried", data: map[string][]Value{"is_chat_active": {Static("Maybe", "maybe")}},
+			wantPosts: 1, wantCards: 0, wantErr: "status 400"},
+		{name: "NoKeyNoRetry", key: Match{}, fail: []failure{post(1, unavailable)},
 			wantPosts: 1, wantCards: 0, wantErr: "status 503"},
-		{name: "WriteErrorKeepsID", data: map[string][]Value{"is_chat_active": {Static("Maybe", "maybe")}},
-			wantPosts: 1, wantCards: 1, wantID: true, wantErr: "write rejected: is_chat_active: Couldn't find static-value"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFakeESM(t)
-			c := newTestClient(t, f.BaseURL(), func(o *Options) {
+			t.Parallel()
+			sb, baseURL := newSandbox(t, sandbox.Options{})
+			c := newTestClient(t, baseURL, func(o *Options) {
 				if tt.timeout > 0 {
 					o.HTTP.Timeout = tt.timeout
 				}
 			})
-			if err := getCard(c, f); err != nil { // log in before the faults
+			if _, err := c.Template(context.Background(), "chat_session"); err != nil { // log in before the faults
 				t.Fatal(err)
 			}
-			f.cards["chat_session"] = map[int64]map[string][]Value{}
-			for _, inject := range tt.faults {
-				inject(f)
+			for _, f := range tt.fail {
+				sb.FailNext(f.route, f.n, f.f)
 			}
 			key := tt.key
 			if tt.name != "NoKeyNoRetry" {
@@ -78,10 +86,10 @@ func TestClient_CreateCard(t *testing.T) {
 			if (id != "") != tt.wantID {
 				t.Errorf("id = %q, want one: %v", id, tt.wantID)
 			}
-			if n := f.posts.Load(); n != tt.wantPosts {
+			if n := sb.Count(sandbox.RouteCreateCard); n != tt.wantPosts {
 				t.Errorf("POSTs = %d, want %d", n, tt.wantPosts)
 			}
-			if n := f.cardCount("chat_session"); n != tt.wantCards {
+			if n := len(sb.SessionCards()); n != tt.wantCards {
 				t.Errorf("cards = %d, want %d", n, tt.wantCards)
 			}
 			if tt.wantID && tt.wantCards == 1 {
@@ -94,7 +102,31 @@ func TestClient_CreateCard(t *testing.T) {
 	}
 }
 
+// TestClient_CreateCard_WriteErrorKeepsID: ESM may create the card and
+// still refuse some of its values, a 201 with meta.errors (the sandbox
+// refuses the whole create instead). The id comes back with the
+// *WriteError, and nothing is looked up or sent again.
+func TestClient_CreateCard_WriteErrorKeepsID(t *testing.T) {
+	t.Parallel()
+	s := newAPIServer(t)
+	s.mux.HandleFunc("POST /v1/dc/chat_session/data", func(w http.ResponseWriter, r *http.Request) {
+		writeRaw(w, http.StatusCreated, `{"meta":{"timestamp":"2024-05-01T09:58:00Z","errors":[`+refusedStatic+`]},"dataCard":{"dataCardId":"4242"}}`)
+	})
+	id, err := s.client(t).CreateCard(context.Background(), "chat_session", "chat_sessions", Match{"chat_session_id", "ws-1"},
+		map[string][]Value{"chat_session_id": {String("ws-1")}, "is_chat_active": {Static("Maybe", "maybe")}})
+	if err == nil || !strings.Contains(err.Error(), "write rejected: is_chat_active: Couldn't find static-value") {
+		t.Fatalf("err = %v, want a WriteError for is_chat_active", err)
+	}
+	if id != "4242" {
+		t.Errorf("id = %q, want the created card's", id)
+	}
+	if reqs := s.requests(); len(reqs) != 1 {
+		t.Errorf("requests = %+v, want the one POST", reqs)
+	}
+}
+
 func TestClient_CreateCard_RequestJSON(t *testing.T) {
+	t.Parallel()
 	s := newAPIServer(t)
 	s.mux.HandleFunc("POST /v1/dc/chat_session/data", func(w http.ResponseWriter, r *http.Request) {
 		writeRaw(w, http.StatusCreated, `{"meta":{"timestamp":"2024-05-01T09:58:00Z"},"dataCard":{"dataCardId":"4242"}}`)
@@ -113,17 +145,18 @@ func TestClient_CreateCard_RequestJSON(t *testing.T) {
 }
 
 func TestClient_CreateCard_Cancelled(t *testing.T) {
-	f := newFakeESM(t)
-	c := newTestClient(t, f.BaseURL())
-	if err := getCard(c, f); err != nil {
+	t.Parallel()
+	sb, baseURL := newSandbox(t, sandbox.Options{})
+	c := newTestClient(t, baseURL)
+	if _, err := c.Template(context.Background(), "chat_session"); err != nil { // log in first
 		t.Fatal(err)
 	}
-	f.inject(http.MethodPost, "/dc/chat_session/data", 1, slowAfterHandling(time.Second))
+	sb.FailNext(sandbox.RouteCreateCard, 1, sandbox.Failure{Handled: true, Delay: time.Second})
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	_, err := c.CreateCard(ctx, "chat_session", "chat_sessions", Match{"chat_session_id", "ws-c"},
 		map[string][]Value{"chat_session_id": {String("ws-c")}})
-	if !errors.Is(err, context.DeadlineExceeded) || f.posts.Load() != 1 {
-		t.Fatalf("err = %v after %d POSTs; want the deadline after 1", err, f.posts.Load())
+	if posts := sb.Count(sandbox.RouteCreateCard); !errors.Is(err, context.DeadlineExceeded) || posts != 1 {
+		t.Fatalf("err = %v after %d POSTs; want the deadline after 1", err, posts)
 	}
 }

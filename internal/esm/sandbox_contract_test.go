@@ -1,37 +1,44 @@
 package esm
 
 import (
-	"net/http/httptest"
 	"testing"
 
 	"github.com/syncworker/syncworker/internal/sandbox"
 )
 
-// TestContract_Sandbox holds the sandbox to the contract the fake holds:
-// the two ESM backends must not drift apart.
+// TestContract_Sandbox holds the sandbox, the ESM fake that tests, the demo
+// and benchmarks share, to the contract.
 func TestContract_Sandbox(t *testing.T) {
-	testContract(t, func(t *testing.T) backend {
-		sb := sandbox.New(sandbox.Options{Login: testLogin, Password: testPassword})
-		srv := httptest.NewServer(sb)
-		t.Cleanup(srv.Close)
-		o := sb.Options()
-		return backend{
-			BaseURL: srv.URL + sandbox.ESMPrefix, Login: testLogin, Password: testPassword,
-			ChatTemplate: o.Template, PersonTemplate: o.PersonTemplate, Folder: o.Folder,
-			Seed: func(t *testing.T, template string, data map[string][]Value) string {
-				t.Helper()
-				folder := o.Folder
-				if template == o.PersonTemplate {
-					folder = o.PersonFolder
-				}
-				id, err := sb.CreateCard(template, folder, toSandbox(t, data))
-				if err != nil {
-					t.Fatalf("seed sandbox: %v", err)
-				}
-				return id
-			},
-		}
-	})
+	t.Parallel()
+	testContract(t, func(t *testing.T) backend { return sandboxBackend(t, sandbox.Options{}) })
+}
+
+// TestContract_SandboxNotFoundOnEmpty runs the contract against a sandbox
+// that answers an empty listing with 404, which SPEC §4.2 allows too.
+func TestContract_SandboxNotFoundOnEmpty(t *testing.T) {
+	t.Parallel()
+	testContract(t, func(t *testing.T) backend { return sandboxBackend(t, sandbox.Options{NotFoundOnEmpty: true}) })
+}
+
+func sandboxBackend(t *testing.T, opts sandbox.Options) backend {
+	sb, baseURL := newSandbox(t, opts)
+	o := sb.Options()
+	return backend{
+		BaseURL: baseURL, Login: o.Login, Password: o.Password,
+		ChatTemplate: o.Template, PersonTemplate: o.PersonTemplate, Folder: o.Folder,
+		Seed: func(t *testing.T, template string, data map[string][]Value) string {
+			t.Helper()
+			folder := o.Folder
+			if template == o.PersonTemplate {
+				folder = o.PersonFolder
+			}
+			id, err := sb.CreateCard(template, folder, toSandbox(t, data))
+			if err != nil {
+				t.Fatalf("seed sandbox: %v", err)
+			}
+			return id
+		},
+	}
 }
 
 // toSandbox converts client values into the sandbox's own.

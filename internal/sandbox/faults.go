@@ -52,6 +52,8 @@ type faultState struct {
 	mu  sync.Mutex
 	f   Faults
 	rng *rand.Rand
+	// script holds the failures of FailNext (failnext.go).
+	script failureScript
 }
 
 func newFaultState(f Faults) *faultState {

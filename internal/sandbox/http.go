@@ -11,6 +11,7 @@ import (
 
 // wrap counts, logs and injects faults around the handler of one route.
 func (s *Server) wrap(api API, route string, h http.Handler) http.Handler {
+	h = s.scripted(api, route, h)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		s.stats.count(route)
