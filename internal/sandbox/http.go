@@ -3,7 +3,6 @@ package sandbox
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -32,24 +31,8 @@ func (s *Server) wrap(api API, route string, h http.Handler) http.Handler {
 }
 
 func (s *Server) serveWithFault(w *statusWriter, r *http.Request, api API, h http.Handler, d decision) {
-	if d.latency > 0 {
-		// The server notices a client that gives up only once the request
-		// body has been read; read it first, so that a delayed PATCH ends
-		// when its client goes away.
-		if r.Body != nil && r.Body != http.NoBody {
-			b, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
-			if err != nil {
-				return
-			}
-			r.Body = io.NopCloser(bytes.NewReader(b))
-		}
-		t := time.NewTimer(d.latency)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			return
-		}
+	if d.latency > 0 && !wait(r, d.latency) {
+		return
 	}
 	switch d.kind {
 	case FaultServerError:
