@@ -15,12 +15,14 @@ type backfillCmd struct {
 	p            *Program
 	configs      configList
 	since, until string
+	reset        bool
 }
 
 func (c *backfillCmd) flags(fs *flag.FlagSet) {
 	fs.Var(&c.configs, "config", "tenant config file or directory of *.yaml (repeatable)")
 	fs.StringVar(&c.since, "since", "", "sessions updated since DATE (2006-01-02, UTC, or RFC 3339); required")
 	fs.StringVar(&c.until, "until", "", "only sessions started before DATE (2006-01-02, UTC, or RFC 3339)")
+	resetFlag(fs, &c.reset)
 }
 
 func (c *backfillCmd) run(ctx context.Context, stop <-chan struct{}) error {
@@ -44,7 +46,7 @@ func (c *backfillCmd) run(ctx context.Context, stop <-chan struct{}) error {
 	if err != nil {
 		return err
 	}
-	return c.p.eachTenant(cfgs, func(t *tenant) (engine.Summary, error) {
+	return c.p.eachTenant(ctx, cfgs, opening{reset: c.reset}, func(t *tenant) (engine.Summary, error) {
 		return t.engine.Backfill(ctx, stop, since, until)
 	})
 }

@@ -15,12 +15,14 @@ type runCmd struct {
 	p           *Program
 	configs     configList
 	stopTimeout time.Duration
+	reset       bool
 }
 
 func (c *runCmd) flags(fs *flag.FlagSet) {
 	fs.Var(&c.configs, "config", "tenant config file or directory of *.yaml (repeatable)")
 	fs.DurationVar(&c.stopTimeout, "stop-timeout", 30*time.Second,
 		"on SIGTERM, how long running passes may take to finish their writes")
+	resetFlag(fs, &c.reset)
 }
 
 func (c *runCmd) run(ctx context.Context, stop <-chan struct{}) error {
@@ -35,7 +37,7 @@ func (c *runCmd) run(ctx context.Context, stop <-chan struct{}) error {
 		}
 	}()
 	for _, cfg := range cfgs {
-		t, err := c.p.openTenant(cfg)
+		t, err := c.p.openTenant(ctx, cfg, opening{reset: c.reset})
 		if err != nil {
 			return fmt.Errorf("tenant %s: %w", cfg.Tenant, err)
 		}

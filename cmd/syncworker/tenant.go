@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 
 	"github.com/syncworker/syncworker/internal/config"
@@ -22,15 +24,19 @@ type tenant struct {
 	log    *slog.Logger
 }
 
-// openTenant opens cfg's state file and builds its clients. Nothing is
-// contacted yet.
-func (p *Program) openTenant(cfg *config.Config) (*tenant, error) {
-	return p.openTenantWith(cfg, engine.Options{})
+// opening says how a tenant is opened beyond its config.
+type opening struct {
+	// reset forgets what the state knows (-reset-state) instead of
+	// refusing a state file bound to other systems.
+	reset bool
+	// engine holds engine options beyond the wiring (the benchmark's
+	// FullScan).
+	engine engine.Options
 }
 
-// openTenantWith is openTenant with engine options beyond the wiring (the
-// benchmark's FullScan).
-func (p *Program) openTenantWith(cfg *config.Config, o engine.Options) (*tenant, error) {
+// openTenant opens cfg's state file, checks that it belongs to the
+// configured systems, and builds the clients. Nothing is contacted yet.
+func (p *Program) openTenant(ctx context.Context, cfg *config.Config, o opening) (*tenant, error) {
 	log := p.logger.With("tenant", cfg.Tenant)
 	chat, esmc, err := p.clients(cfg, log)
 	if err != nil {
@@ -40,9 +46,35 @@ func (p *Program) openTenantWith(cfg *config.Config, o engine.Options) (*tenant,
 	if err != nil {
 		return nil, withCode(exitFatal, err)
 	}
-	o.Chat, o.ESM, o.Store, o.Logger, o.Now, o.Hooks = chat, esmc, store, p.logger, p.Now, p.Hooks
-	eng := engine.New(cfg, o)
+	if err := bindState(ctx, store, cfg, o.reset, log); err != nil {
+		store.Close()
+		return nil, withCode(exitFatal, err)
+	}
+	eo := o.engine
+	eo.Chat, eo.ESM, eo.Store, eo.Logger, eo.Now, eo.Hooks = chat, esmc, store, p.logger, p.Now, p.Hooks
+	eng := engine.New(cfg, eo)
 	return &tenant{cfg: cfg, store: store, chat: chat, esm: esmc, engine: eng, log: log}, nil
+}
+
+// identity names the systems cfg syncs between. The config has no
+// chat.platform key yet: every tenant speaks the generic platform.
+func identity(cfg *config.Config) state.Identity {
+	return state.Identity{ESM: cfg.ESM.BaseURL, Template: cfg.ESM.Template, Platform: "generic", Chat: cfg.Chat.BaseURL}
+}
+
+// bindState makes sure the state's cursors and written values are about
+// cfg's systems: a state made against another ESM or platform would take
+// their cards for written. With reset it forgets them instead.
+func bindState(ctx context.Context, store *state.Store, cfg *config.Config, reset bool, log *slog.Logger) error {
+	if !reset {
+		return store.Bind(ctx, identity(cfg))
+	}
+	if err := store.Reset(ctx, identity(cfg)); err != nil {
+		return fmt.Errorf("state %s: reset: %w", cfg.StatePath, err)
+	}
+	log.Warn("state reset (-reset-state): its cursors and written values are forgotten; every active card will be written again",
+		"state", cfg.StatePath)
+	return nil
 }
 
 // clients builds the chat and ESM clients of cfg.
