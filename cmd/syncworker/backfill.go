@@ -42,13 +42,14 @@ func (c *backfillCmd) run(ctx context.Context, stop <-chan struct{}) error {
 			return withCode(exitConfig, fmt.Errorf("-until %s is not after -since %s", c.until, c.since))
 		}
 	}
-	cfgs, err := loadConfigs(c.configs)
+	ts, err := c.p.loadConfigs(c.configs, c.p.Stdout)
 	if err != nil {
 		return err
 	}
-	return c.p.eachTenant(ctx, cfgs, opening{reset: c.reset}, func(t *tenant) (engine.Summary, error) {
+	code := c.p.eachTenant(ctx, ts.cfgs, opening{reset: c.reset}, func(t *tenant) (engine.Summary, error) {
 		return t.engine.Backfill(ctx, stop, since, until)
 	})
+	return exitWith(max(ts.code(), code))
 }
 
 func parseDate(flagName, s string) (time.Time, error) {

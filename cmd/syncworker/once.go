@@ -31,19 +31,20 @@ func resetFlag(fs *flag.FlagSet, reset *bool) {
 }
 
 func (c *onceCmd) run(ctx context.Context, stop <-chan struct{}) error {
-	cfgs, err := loadConfigs(c.configs)
+	ts, err := c.p.loadConfigs(c.configs, c.p.Stdout)
 	if err != nil {
 		return err
 	}
-	return c.p.eachTenant(ctx, cfgs, opening{reset: c.reset}, func(t *tenant) (engine.Summary, error) {
+	code := c.p.eachTenant(ctx, ts.cfgs, opening{reset: c.reset}, func(t *tenant) (engine.Summary, error) {
 		return t.engine.Pass(ctx, stop)
 	})
+	return exitWith(max(ts.code(), code))
 }
 
 // eachTenant runs pass for every tenant at once, so that one tenant's
 // trouble never holds up another, prints each summary line, and returns
-// the worst exit status as an error.
-func (p *Program) eachTenant(ctx context.Context, cfgs []*config.Config, o opening, pass func(*tenant) (engine.Summary, error)) error {
+// the worst exit status.
+func (p *Program) eachTenant(ctx context.Context, cfgs []*config.Config, o opening, pass func(*tenant) (engine.Summary, error)) int {
 	codes := make([]int, len(cfgs))
 	var (
 		wg  sync.WaitGroup
@@ -66,10 +67,7 @@ func (p *Program) eachTenant(ctx context.Context, cfgs []*config.Config, o openi
 	for _, c := range codes {
 		worst = max(worst, c)
 	}
-	if worst == exitOK {
-		return nil
-	}
-	return withCode(worst, errReported)
+	return worst
 }
 
 // summaryLine is a tenant's line on stdout: the pass's summary, and the

@@ -27,16 +27,21 @@ func (c *statusCmd) flags(fs *flag.FlagSet) {
 }
 
 func (c *statusCmd) run(ctx context.Context, _ <-chan struct{}) error {
-	cfgs, err := loadConfigs(c.configs)
+	ts, err := c.p.loadConfigs(c.configs, c.p.Stdout)
 	if err != nil {
 		return err
 	}
-	for _, cfg := range cfgs {
+	worst := ts.code()
+	for _, cfg := range ts.cfgs {
+		// A state that cannot be read is reported under its tenant; the
+		// next tenant is shown all the same.
 		if err := c.tenant(ctx, cfg); err != nil {
-			return withCode(exitFatal, err)
+			c.p.logger.Error("state cannot be read", "tenant", cfg.Tenant, "err", err)
+			fmt.Fprintf(c.p.Stdout, "  error=%s\n", strconv.Quote(err.Error()))
+			worst = exitFatal
 		}
 	}
-	return nil
+	return exitWith(worst)
 }
 
 func (c *statusCmd) tenant(ctx context.Context, cfg *config.Config) error {
