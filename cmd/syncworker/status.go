@@ -46,7 +46,7 @@ func (c *statusCmd) run(ctx context.Context, _ <-chan struct{}) error {
 
 func (c *statusCmd) tenant(ctx context.Context, cfg *config.Config) error {
 	w := c.p.Stdout
-	fmt.Fprintf(w, "tenant=%s state=%s\n", cfg.Tenant, cfg.StatePath)
+	fmt.Fprintf(w, "tenant=%s state=%s\n", cfg.Tenant, quoteIfNeeded(cfg.StatePath))
 	s, err := state.OpenReadOnly(cfg.StatePath)
 	if errors.Is(err, fs.ErrNotExist) {
 		fmt.Fprintf(w, "  no state yet: no pass has run\n")
@@ -56,28 +56,49 @@ func (c *statusCmd) tenant(ctx context.Context, cfg *config.Config) error {
 		return err
 	}
 	defer s.Close()
+	s.SetClock(c.p.Now)
 	n, err := s.Counts(ctx)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "  sessions: tracked=%d active=%d ended=%d failing=%d\n", n.Tracked, n.Active, n.Ended, n.Failing)
+	fmt.Fprintf(w, "  sessions: tracked=%d active=%d ended=%d failing=%d backing_off=%d\n",
+		n.Tracked, n.Active, n.Ended, n.Failing, n.BackingOff)
 	if n.Failing > 0 {
-		fmt.Fprintf(w, "  failing:\n")
-		err = s.Sessions(ctx, func(ss state.Session) error {
-			if ss.Failures > 0 {
-				fmt.Fprintf(w, "    session=%s card=%s failures=%d next_attempt=%s error=%s\n", ss.ID, ss.CardID,
-					ss.Failures, ss.NextAttempt.Format(time.RFC3339), strconv.Quote(ss.LastError))
-			}
-			return nil
-		})
-		if err != nil {
+		if err := c.failing(ctx, s); err != nil {
 			return err
 		}
 	}
+	return c.recentRuns(ctx, s)
+}
+
+// failing lists every session whose last attempt failed: those backing
+// off after their own failure, and those deferred because an API failed
+// (tried again next pass, no back-off).
+func (c *statusCmd) failing(ctx context.Context, s *state.Store) error {
+	w := c.p.Stdout
+	fmt.Fprintf(w, "  failing:\n")
+	now := c.p.Now()
+	return s.Sessions(ctx, func(ss state.Session) error {
+		if !ss.Failing() {
+			return nil
+		}
+		line := fmt.Sprintf("    session=%s card=%s failures=%d deferrals=%d", quoteIfNeeded(ss.ID), quoteIfNeeded(ss.CardID),
+			ss.Failures, ss.Deferrals)
+		if ss.Failures > 0 && ss.NextAttempt.After(now) {
+			line += " next_attempt=" + ss.NextAttempt.Format(time.RFC3339)
+		}
+		_, err := fmt.Fprintln(w, line+" error="+strconv.Quote(ss.LastError))
+		return err
+	})
+}
+
+// recentRuns lists the newest runs, newest first.
+func (c *statusCmd) recentRuns(ctx context.Context, s *state.Store) error {
 	runs, err := s.Runs(ctx, c.runs)
 	if err != nil {
 		return err
 	}
+	w := c.p.Stdout
 	fmt.Fprintf(w, "  recent runs:\n")
 	for _, r := range runs {
 		took := "unfinished"
