@@ -18,7 +18,7 @@ import (
 // Exit statuses of SPEC §2.
 const (
 	exitOK      = 0
-	exitPartial = 1 // the pass finished but some sessions failed
+	exitPartial = 1 // the pass finished but some sessions failed, or a signal interrupted it
 	exitConfig  = 2 // usage or configuration error; nothing was contacted
 	exitFatal   = 3 // login refused, API unreachable, state file unusable
 )

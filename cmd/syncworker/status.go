@@ -107,6 +107,9 @@ func (c *statusCmd) recentRuns(ctx context.Context, s *state.Store) error {
 		}
 		line := fmt.Sprintf("    %s %-8s sessions=%d written=%d unchanged=%d ended=%d failed=%d duration=%s",
 			r.Started.Local().Format("2006-01-02 15:04:05"), r.Kind, r.Sessions, r.Written, r.Unchanged, r.Ended, r.Failed, took)
+		if r.Interrupted {
+			line += " interrupted=true"
+		}
 		if r.Error != "" {
 			line += " error=" + strconv.Quote(r.Error)
 		}

@@ -114,7 +114,9 @@ func (p *Program) clients(cfg *config.Config, log *slog.Logger) (*fetch.Client, 
 
 func (t *tenant) Close() error { return t.store.Close() }
 
-// outcomeCode is the exit status of one tenant's pass.
+// outcomeCode is the exit status of one tenant's pass. A pass a signal
+// interrupted is 1 like one with failed sessions: it did not look at every
+// session, and must not pass for complete.
 func outcomeCode(s engine.Summary, err error) int {
 	var fe *engine.FatalError
 	switch {
@@ -122,7 +124,7 @@ func outcomeCode(s engine.Summary, err error) int {
 		return exitFatal
 	case err != nil:
 		return exitCode(err)
-	case s.Failed > 0:
+	case s.Failed > 0, s.Interrupted:
 		return exitPartial
 	}
 	return exitOK
