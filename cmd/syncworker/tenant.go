@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 
 	"github.com/syncworker/syncworker/internal/config"
 	"github.com/syncworker/syncworker/internal/engine"
@@ -22,6 +23,8 @@ type tenant struct {
 	esm    *esm.Client
 	engine *engine.Engine
 	log    *slog.Logger
+	// creds is the credentials stamp the engine was given.
+	creds string
 }
 
 // opening says how a tenant is opened beyond its config.
@@ -52,8 +55,33 @@ func (p *Program) openTenant(ctx context.Context, cfg *config.Config, o opening)
 	}
 	eo := o.engine
 	eo.Chat, eo.ESM, eo.Store, eo.Logger, eo.Now, eo.Hooks = chat, esmc, store, p.logger, p.Now, p.Hooks
+	eo.CredentialsStamp = credentialsStamp(cfg)
 	eng := engine.New(cfg, eo)
-	return &tenant{cfg: cfg, store: store, chat: chat, esm: esmc, engine: eng, log: log}, nil
+	return &tenant{cfg: cfg, store: store, chat: chat, esm: esmc, engine: eng, log: log, creds: eo.CredentialsStamp}, nil
+}
+
+// credentialsStamp describes where cfg's ESM credentials come from without
+// holding them: the modification time and size of the tenant file and, when
+// set, of esm.password_file. Someone who fixes a refused password edits
+// one of them, and the stamp changes; the engine then tries the login
+// again without waiting out its back-off. Neither the secret nor a hash of
+// it goes in: the stamp may be stored and logged.
+func credentialsStamp(cfg *config.Config) string {
+	stamp := fileStamp("file", cfg.File)
+	if cfg.ESM.PasswordFile != "" {
+		stamp += " " + fileStamp("esm.password_file", cfg.ESM.PasswordFile)
+	}
+	return stamp
+}
+
+// fileStamp is "key=<mtime in ns>/<size>", or "key=missing" when name
+// cannot be read.
+func fileStamp(key, name string) string {
+	fi, err := os.Stat(name)
+	if err != nil {
+		return key + "=missing"
+	}
+	return fmt.Sprintf("%s=%d/%d", key, fi.ModTime().UnixNano(), fi.Size())
 }
 
 // identity names the systems cfg syncs between. The config has no
