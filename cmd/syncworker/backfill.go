@@ -15,12 +15,14 @@ type backfillCmd struct {
 	p            *Program
 	configs      configList
 	since, until string
+	reset        bool
 }
 
 func (c *backfillCmd) flags(fs *flag.FlagSet) {
 	fs.Var(&c.configs, "config", "tenant config file or directory of *.yaml (repeatable)")
 	fs.StringVar(&c.since, "since", "", "sessions updated since DATE (2006-01-02, UTC, or RFC 3339); required")
 	fs.StringVar(&c.until, "until", "", "only sessions started before DATE (2006-01-02, UTC, or RFC 3339)")
+	resetFlag(fs, &c.reset)
 }
 
 func (c *backfillCmd) run(ctx context.Context, stop <-chan struct{}) error {
@@ -40,13 +42,14 @@ func (c *backfillCmd) run(ctx context.Context, stop <-chan struct{}) error {
 			return withCode(exitConfig, fmt.Errorf("-until %s is not after -since %s", c.until, c.since))
 		}
 	}
-	cfgs, err := loadConfigs(c.configs)
+	ts, err := c.p.loadConfigs(c.configs, c.p.Stdout)
 	if err != nil {
 		return err
 	}
-	return c.p.eachTenant(cfgs, func(t *tenant) (engine.Summary, error) {
+	code := c.p.eachTenant(ctx, ts.cfgs, opening{reset: c.reset}, func(t *tenant) (engine.Summary, error) {
 		return t.engine.Backfill(ctx, stop, since, until)
 	})
+	return exitWith(max(ts.code(), code))
 }
 
 func parseDate(flagName, s string) (time.Time, error) {

@@ -162,7 +162,7 @@ func (c *benchCmd) newEnv(sessions int, latency time.Duration, concurrency int, 
 		local.Close()
 		return nil, err
 	}
-	t, err := c.p.openTenantWith(cfg, engine.Options{FullScan: fullScan})
+	t, err := c.p.openTenant(context.Background(), cfg, opening{engine: engine.Options{FullScan: fullScan}})
 	if err != nil {
 		local.Close()
 		return nil, err
@@ -261,7 +261,7 @@ func (c *benchCmd) measureMemory(ctx context.Context, n int) (benchRow, error) {
 		return benchRow{}, err
 	}
 	cfg.Chat.MaxRPS, cfg.ESM.MaxRPS = 0, 0
-	t, err := c.p.openTenant(cfg)
+	t, err := c.p.openTenant(ctx, cfg, opening{})
 	if err != nil {
 		return benchRow{}, err
 	}
@@ -342,7 +342,7 @@ func (c *benchCmd) rateCheck(ctx context.Context, w io.Writer) error {
 		return err
 	}
 	cfg.Chat.MaxRPS, cfg.ESM.MaxRPS = 0, c.rateRPS
-	t, err := c.p.openTenant(cfg)
+	t, err := c.p.openTenant(ctx, cfg, opening{})
 	if err != nil {
 		return err
 	}

@@ -34,12 +34,12 @@ var (
 )
 
 func (c *checkCmd) run(ctx context.Context, _ <-chan struct{}) error {
-	cfgs, err := loadConfigs(c.configs)
+	ts, err := c.p.loadConfigs(c.configs, c.p.Stdout)
 	if err != nil {
 		return err
 	}
-	worst := exitOK
-	for _, cfg := range cfgs {
+	worst := ts.code()
+	for _, cfg := range ts.cfgs {
 		problems, code := c.checkTenant(ctx, cfg)
 		for _, p := range problems {
 			fmt.Fprintf(c.p.Stdout, "tenant=%s problem: %s\n", cfg.Tenant, p)
@@ -49,10 +49,7 @@ func (c *checkCmd) run(ctx context.Context, _ <-chan struct{}) error {
 		}
 		worst = max(worst, code)
 	}
-	if worst != exitOK {
-		return withCode(worst, errReported)
-	}
-	return nil
+	return exitWith(worst)
 }
 
 // checkTenant returns every problem found, one line each, and the exit

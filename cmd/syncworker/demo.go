@@ -40,7 +40,7 @@ func (c *demoCmd) run(ctx context.Context, stop <-chan struct{}) error {
 	}
 	fmt.Fprintf(c.p.Stdout, "Sandbox: %d chat sessions, each with an empty card made the way createChatSession makes it.\n", len(sb.SessionCards()))
 	fmt.Fprintf(c.p.Stdout, "One sync pass (state in a temporary SQLite file):\n\n")
-	t, err := c.p.openTenant(cfg)
+	t, err := c.p.openTenant(ctx, cfg, opening{})
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -91,6 +92,24 @@ func unlimited(t *testing.T, file string) {
 	}
 }
 
+// fileError returns the error of the line out prints for an unusable
+// tenant file, unquoted; "" when there is none.
+func fileError(t *testing.T, out, file string) string {
+	t.Helper()
+	for _, l := range strings.Split(out, "\n") {
+		rest, ok := strings.CutPrefix(l, "file="+file+" error=")
+		if !ok {
+			continue
+		}
+		msg, err := strconv.Unquote(rest)
+		if err != nil {
+			t.Errorf("line %q: error= is not quoted: %v", l, err)
+		}
+		return msg
+	}
+	return ""
+}
+
 func TestOnce_WritesAndSummarises(t *testing.T) {
 	sb, addr := newSandbox(t, 20, sandbox.Options{})
 	file := writeConfig(t, t.TempDir(), "acme", addr, "")
@@ -144,8 +163,8 @@ func TestOnce_BadConfigExits2ContactingNothing(t *testing.T) {
 			}
 			sb.ResetStats()
 			r := run(t, "once", "-config", file)
-			if r.code != exitConfig || !strings.Contains(r.stderr, tt.want) {
-				t.Errorf("exit %d, stderr %q; want 2 and %q", r.code, r.stderr, tt.want)
+			if r.code != exitConfig || !strings.Contains(fileError(t, r.stdout, file), tt.want) || !strings.Contains(r.stderr, "level=ERROR") {
+				t.Errorf("exit %d, stdout %q, stderr %q; want 2, %q and an error logged", r.code, r.stdout, r.stderr, tt.want)
 			}
 			if n := len(sb.Requests()); n != 0 {
 				t.Errorf("%d requests were sent", n)

@@ -16,26 +16,35 @@ import (
 type onceCmd struct {
 	p       *Program
 	configs configList
+	reset   bool
 }
 
 func (c *onceCmd) flags(fs *flag.FlagSet) {
 	fs.Var(&c.configs, "config", "tenant config file or directory of *.yaml (repeatable)")
+	resetFlag(fs, &c.reset)
+}
+
+// resetFlag registers -reset-state on fs.
+func resetFlag(fs *flag.FlagSet, reset *bool) {
+	fs.BoolVar(reset, "reset-state", false,
+		"forget each tenant's cursors and written values, and bind its state to the configured ESM and chat platform; every active card is written again")
 }
 
 func (c *onceCmd) run(ctx context.Context, stop <-chan struct{}) error {
-	cfgs, err := loadConfigs(c.configs)
+	ts, err := c.p.loadConfigs(c.configs, c.p.Stdout)
 	if err != nil {
 		return err
 	}
-	return c.p.eachTenant(cfgs, func(t *tenant) (engine.Summary, error) {
+	code := c.p.eachTenant(ctx, ts.cfgs, opening{reset: c.reset}, func(t *tenant) (engine.Summary, error) {
 		return t.engine.Pass(ctx, stop)
 	})
+	return exitWith(max(ts.code(), code))
 }
 
 // eachTenant runs pass for every tenant at once, so that one tenant's
 // trouble never holds up another, prints each summary line, and returns
-// the worst exit status as an error.
-func (p *Program) eachTenant(cfgs []*config.Config, pass func(*tenant) (engine.Summary, error)) error {
+// the worst exit status.
+func (p *Program) eachTenant(ctx context.Context, cfgs []*config.Config, o opening, pass func(*tenant) (engine.Summary, error)) int {
 	codes := make([]int, len(cfgs))
 	var (
 		wg  sync.WaitGroup
@@ -43,7 +52,7 @@ func (p *Program) eachTenant(cfgs []*config.Config, pass func(*tenant) (engine.S
 	)
 	for i, cfg := range cfgs {
 		wg.Go(func() {
-			s, err := p.tenantPass(cfg, pass)
+			s, err := p.tenantPass(ctx, cfg, o, pass)
 			codes[i] = outcomeCode(s, err)
 			out.Lock()
 			defer out.Unlock()
@@ -58,10 +67,7 @@ func (p *Program) eachTenant(cfgs []*config.Config, pass func(*tenant) (engine.S
 	for _, c := range codes {
 		worst = max(worst, c)
 	}
-	if worst == exitOK {
-		return nil
-	}
-	return withCode(worst, errReported)
+	return worst
 }
 
 // summaryLine is a tenant's line on stdout: the pass's summary, and the
@@ -73,8 +79,8 @@ func summaryLine(s engine.Summary, err error) string {
 	return s.String() + " error=" + strconv.Quote(err.Error())
 }
 
-func (p *Program) tenantPass(cfg *config.Config, pass func(*tenant) (engine.Summary, error)) (engine.Summary, error) {
-	t, err := p.openTenant(cfg)
+func (p *Program) tenantPass(ctx context.Context, cfg *config.Config, o opening, pass func(*tenant) (engine.Summary, error)) (engine.Summary, error) {
+	t, err := p.openTenant(ctx, cfg, o)
 	if err != nil {
 		return engine.Summary{Tenant: cfg.Tenant}, err
 	}

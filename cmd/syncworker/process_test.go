@@ -125,28 +125,39 @@ func everySecond(t *testing.T, file string) {
 	os.WriteFile(file, bytes.Replace(b, []byte(`"* * * * *"`), []byte(`"* * * * * *"`), 1), 0o600)
 }
 
-func TestProcess_SIGTERMDuringPassFinishesWritesAndExits0(t *testing.T) {
-	sb, addr := newSandbox(t, 15, sandbox.Options{})
+// slowTenant serves 40 sessions with 40 ms on every request, and a tenant
+// for them with two workers: a pass takes seconds, and its discovery hands
+// out cards until the last worker is free, so a signal after the first
+// writes arrives while discovery is still going on.
+func slowTenant(t *testing.T) (sb *sandbox.Server, dir, file string) {
+	sb, addr := newSandbox(t, 40, sandbox.Options{})
 	sb.SetFaults(sandbox.Everywhere(sandbox.Fault{Latency: 40 * time.Millisecond}))
-	dir := t.TempDir()
-	file := writeConfig(t, dir, "acme", addr, "sync:\n  concurrency: 2\n")
+	dir = t.TempDir()
+	file = writeConfig(t, dir, "acme", addr, "sync:\n  concurrency: 2\n")
 	everySecond(t, file)
-	p := start(t, "run", "-config", file, "-stop-timeout", "30s")
-	p.waitFor(t, "tenant=acme ", 1)
-	// Give the next pass writes to do, and signal while it does them.
-	patches := sb.Count(sandbox.RoutePatchCard)
-	appendToAll(t, sb)
-	waitUntil(t, "two writes of the next pass", func() bool { return sb.Count(sandbox.RoutePatchCard) >= patches+2 })
+	return sb, dir, file
+}
+
+// sigtermAfterWrites waits for two more writes than ESM had seen at
+// patches, then sends p SIGTERM.
+func sigtermAfterWrites(t *testing.T, p *process, sb *sandbox.Server, patches int) {
+	t.Helper()
+	waitUntil(t, "two writes of the pass", func() bool { return sb.Count(sandbox.RoutePatchCard) >= patches+2 })
 	p.cmd.Process.Signal(syscall.SIGTERM)
-	if code := p.wait(t, 30*time.Second); code != exitOK {
-		t.Fatalf("exit %d after SIGTERM\n%s", code, p.errOut)
+}
+
+// checkInterruptedPass checks what a pass stopped by SIGTERM left: it said
+// interrupted=true, every write that reached ESM had its cursor committed,
+// the run is recorded as finished and interrupted, and status shows it.
+func checkInterruptedPass(t *testing.T, p *process, sb *sandbox.Server, dir, file string) {
+	t.Helper()
+	if !strings.Contains(p.out.String(), "interrupted=true") {
+		t.Errorf("the summary line does not say the pass was interrupted:\n%s", p.out)
 	}
-	// Every write that reached ESM had its cursor committed.
 	s, err := state.Open(filepath.Join(dir, "acme.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
 	for _, c := range sb.SessionCards() {
 		st, ok, _ := s.Session(context.Background(), c.Text("chat_session_id"))
 		n, written := c.Number("message_count")
@@ -154,9 +165,49 @@ func TestProcess_SIGTERMDuringPassFinishesWritesAndExits0(t *testing.T) {
 			t.Errorf("card %s shows %v messages but %d are stored: a write without its commit", c.ID, n, st.Stored)
 		}
 	}
-	if runs, _ := s.Runs(context.Background(), 1); runs[0].Finished.IsZero() {
-		t.Errorf("the pass running at SIGTERM was not recorded as finished: %+v", runs[0])
+	if runs, _ := s.Runs(context.Background(), 1); runs[0].Finished.IsZero() || !runs[0].Interrupted {
+		t.Errorf("the pass running at SIGTERM was not recorded as finished and interrupted: %+v", runs[0])
 	}
+	s.Close()
+	if r := run(t, "status", "-config", file); !strings.Contains(r.stdout, "interrupted=true") {
+		t.Errorf("status does not show the interrupted run:\n%s", r.stdout)
+	}
+}
+
+// TestProcess_SIGTERMDuringOnceFinishesWritesAndExits1: a signal in the
+// middle of `once` lets the writes in flight finish and commit, starts no
+// more, and exits 1, so that a pass that did not look at every session
+// never passes for complete.
+func TestProcess_SIGTERMDuringOnceFinishesWritesAndExits1(t *testing.T) {
+	sb, dir, file := slowTenant(t)
+	p := start(t, "once", "-config", file)
+	sigtermAfterWrites(t, p, sb, 0)
+	if code := p.wait(t, 30*time.Second); code != exitPartial {
+		t.Fatalf("exit %d after SIGTERM, want 1\n%s", code, p.errOut)
+	}
+	checkInterruptedPass(t, p, sb, dir, file)
+	if sb.Count(sandbox.RoutePatchCard) >= len(sb.SessionCards()) {
+		t.Errorf("every card was written: the signal came too late to interrupt the pass")
+	}
+	if r := run(t, "once", "-config", file); r.code != exitOK || strings.Contains(r.stdout, "interrupted") {
+		t.Errorf("the next pass: exit %d, %s", r.code, r.stdout)
+	}
+}
+
+// TestProcess_SIGTERMDuringRunFinishesWritesAndExits0: `run` stops the
+// same way, but a signal is how a long-running worker ends: exit 0.
+func TestProcess_SIGTERMDuringRunFinishesWritesAndExits0(t *testing.T) {
+	sb, dir, file := slowTenant(t)
+	p := start(t, "run", "-config", file, "-stop-timeout", "30s")
+	p.waitFor(t, "tenant=acme ", 1)
+	// Give the next pass writes to do, and signal while it does them.
+	patches := sb.Count(sandbox.RoutePatchCard)
+	appendToAll(t, sb)
+	sigtermAfterWrites(t, p, sb, patches)
+	if code := p.wait(t, 30*time.Second); code != exitOK {
+		t.Fatalf("exit %d after SIGTERM\n%s", code, p.errOut)
+	}
+	checkInterruptedPass(t, p, sb, dir, file)
 }
 
 func TestProcess_SecondSignalExitsAtOnce(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,7 +18,7 @@ import (
 // Exit statuses of SPEC §2.
 const (
 	exitOK      = 0
-	exitPartial = 1 // the pass finished but some sessions failed
+	exitPartial = 1 // the pass finished but some sessions failed, or a signal interrupted it
 	exitConfig  = 2 // usage or configuration error; nothing was contacted
 	exitFatal   = 3 // login refused, API unreachable, state file unusable
 )
@@ -182,14 +183,56 @@ type configList []string
 func (c *configList) String() string     { return strings.Join(*c, ",") }
 func (c *configList) Set(v string) error { *c = append(*c, v); return nil }
 
-// loadConfigs loads every -config; a problem is a configuration error.
-func loadConfigs(paths configList) ([]*config.Config, error) {
+// tenants is what the -config flags named: the tenants that loaded, and
+// the files that gave none.
+type tenants struct {
+	cfgs   []*config.Config
+	broken []*config.FileError
+}
+
+// code is the exit status the broken files call for.
+func (ts tenants) code() int {
+	if len(ts.broken) > 0 {
+		return exitConfig
+	}
+	return exitOK
+}
+
+// loadConfigs loads every -config. A file that gives no tenant is reported
+// on its own, logged and, when out is not nil, as a line on out; the other
+// tenants go on without it. Only a missing -config is an error.
+func (p *Program) loadConfigs(paths configList, out io.Writer) (tenants, error) {
 	if len(paths) == 0 {
-		return nil, withCode(exitConfig, errors.New("-config is required"))
+		return tenants{}, withCode(exitConfig, errors.New("-config is required"))
 	}
-	cfgs, err := config.LoadAll(paths)
-	if err != nil {
-		return nil, withCode(exitConfig, err)
+	cfgs, broken := config.LoadEach(paths)
+	for _, b := range broken {
+		p.reportBroken(b)
+		if out != nil {
+			fmt.Fprintf(out, "file=%s error=%s\n", quoteIfNeeded(b.File), strconv.Quote(b.Error()))
+		}
 	}
-	return cfgs, nil
+	return tenants{cfgs: cfgs, broken: broken}, nil
+}
+
+// reportBroken logs a tenant file that gives no tenant.
+func (p *Program) reportBroken(b *config.FileError) {
+	p.logger.Error("tenant file unusable: nothing is contacted for it; the other tenants go on", "file", b.File, "err", b.Error())
+}
+
+// quoteIfNeeded quotes s when it would not read as one key=value field.
+func quoteIfNeeded(s string) string {
+	if s == "" || strings.ContainsAny(s, " \t\r\n\"=") {
+		return strconv.Quote(s)
+	}
+	return s
+}
+
+// exitWith returns the error that makes Run exit with code, after the
+// command reported what went wrong itself.
+func exitWith(code int) error {
+	if code == exitOK {
+		return nil
+	}
+	return withCode(code, errReported)
 }

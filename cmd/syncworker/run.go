@@ -5,41 +5,92 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/go-co-op/gocron/v2"
+
+	"github.com/syncworker/syncworker/internal/config"
+	"github.com/syncworker/syncworker/internal/engine"
 )
+
+// brokenEvery is how often run logs the tenant files it could not load.
+const brokenEvery = time.Minute
 
 // runCmd runs every tenant on its own cron schedule until a signal.
 type runCmd struct {
 	p           *Program
 	configs     configList
 	stopTimeout time.Duration
+	reset       bool
 }
 
 func (c *runCmd) flags(fs *flag.FlagSet) {
 	fs.Var(&c.configs, "config", "tenant config file or directory of *.yaml (repeatable)")
 	fs.DurationVar(&c.stopTimeout, "stop-timeout", 30*time.Second,
 		"on SIGTERM, how long running passes may take to finish their writes")
+	resetFlag(fs, &c.reset)
+}
+
+// job is one tenant of run. It is scheduled whether or not its state
+// could be opened, and tries again at each tick until it can: a lock is
+// released, a disk is freed, someone fixes the file.
+type job struct {
+	cfg *config.Config
+	// mu is held by a pass, so that the tenant is never closed under it.
+	mu sync.Mutex
+	t  *tenant // nil while the state cannot be opened
+	// reset is -reset-state until it was applied, once.
+	reset bool
+}
+
+// open opens j's tenant when it is not yet open, and logs why it cannot.
+func (c *runCmd) open(ctx context.Context, j *job) error {
+	if j.t != nil {
+		return nil
+	}
+	t, err := c.p.openTenant(ctx, j.cfg, opening{reset: j.reset})
+	if err != nil {
+		c.p.logger.Error("state cannot be opened: the tenant is not synced until it can; trying again at each tick",
+			"tenant", j.cfg.Tenant, "err", err)
+		return err
+	}
+	j.t, j.reset = t, false
+	return nil
+}
+
+func (j *job) close() {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.t != nil {
+		j.t.Close()
+		j.t = nil
+	}
 }
 
 func (c *runCmd) run(ctx context.Context, stop <-chan struct{}) error {
-	cfgs, err := loadConfigs(c.configs)
+	ts, err := c.p.loadConfigs(c.configs, nil)
 	if err != nil {
 		return err
 	}
-	var tenants []*tenant
+	var jobs []*job
 	defer func() {
-		for _, t := range tenants {
-			t.Close()
+		for _, j := range jobs {
+			j.close()
 		}
 	}()
-	for _, cfg := range cfgs {
-		t, err := c.p.openTenant(cfg)
-		if err != nil {
-			return fmt.Errorf("tenant %s: %w", cfg.Tenant, err)
+	worst, usable := ts.code(), 0
+	for _, cfg := range ts.cfgs {
+		j := &job{cfg: cfg, reset: c.reset}
+		jobs = append(jobs, j)
+		if err := c.open(ctx, j); err != nil {
+			worst = max(worst, exitCode(err))
+			continue
 		}
-		tenants = append(tenants, t)
+		usable++
+	}
+	if usable == 0 {
+		return withCode(worst, errors.New("no tenant can be synced: every tenant's file or state is unusable (see the errors above)"))
 	}
 	// Passes run under their own context: the scheduler's shutdown must
 	// not cut off a pass that is finishing its writes.
@@ -49,28 +100,52 @@ func (c *runCmd) run(ctx context.Context, stop <-chan struct{}) error {
 	if err != nil {
 		return err
 	}
-	for _, t := range tenants {
-		_, err := s.NewJob(
-			gocron.CronJob(t.cfg.Schedule, t.cfg.ScheduleSeconds),
-			gocron.NewTask(func() { c.pass(passCtx, stop, t) }),
-			gocron.WithName(t.cfg.Tenant),
-			gocron.WithSingletonMode(gocron.LimitModeReschedule),
-		)
-		if err != nil {
-			return withCode(exitConfig, fmt.Errorf("%s: schedule %q: %w", t.cfg.File, t.cfg.Schedule, err))
-		}
-		c.p.logger.Info("scheduled", "tenant", t.cfg.Tenant, "schedule", t.cfg.Schedule)
+	if err := c.schedule(s, jobs, ts.broken, func(j *job) { c.pass(passCtx, stop, j) }); err != nil {
+		return err
 	}
 	s.Start()
 	select {
 	case <-stop:
 	case <-ctx.Done():
 	}
+	return c.shutdown(ctx, s, cancel)
+}
+
+// schedule adds a job per tenant, and one that keeps reminding of the
+// tenant files that could not be loaded.
+func (c *runCmd) schedule(s gocron.Scheduler, jobs []*job, broken []*config.FileError, pass func(*job)) error {
+	for _, j := range jobs {
+		_, err := s.NewJob(
+			gocron.CronJob(j.cfg.Schedule, j.cfg.ScheduleSeconds),
+			gocron.NewTask(func() { pass(j) }),
+			gocron.WithName(j.cfg.Tenant),
+			gocron.WithSingletonMode(gocron.LimitModeReschedule),
+		)
+		if err != nil {
+			return withCode(exitConfig, fmt.Errorf("%s: schedule %q: %w", j.cfg.File, j.cfg.Schedule, err))
+		}
+		c.p.logger.Info("scheduled", "tenant", j.cfg.Tenant, "schedule", j.cfg.Schedule)
+	}
+	if len(broken) == 0 {
+		return nil
+	}
+	_, err := s.NewJob(gocron.DurationJob(brokenEvery), gocron.NewTask(func() {
+		for _, b := range broken {
+			c.p.reportBroken(b)
+		}
+	}), gocron.WithName("unusable tenant files"))
+	return err
+}
+
+// shutdown lets the running passes finish their writes within
+// -stop-timeout; a second signal (ctx) cuts them off.
+func (c *runCmd) shutdown(ctx context.Context, s gocron.Scheduler, cancel context.CancelFunc) error {
 	c.p.logger.Info("stopping: letting running passes finish their writes", "stop_timeout", c.stopTimeout)
 	sctx, scancel := context.WithTimeout(context.Background(), c.stopTimeout)
 	defer scancel()
 	done := make(chan error, 1)
 	go func() { done <- s.ShutdownWithContext(sctx) }()
+	var err error
 	select {
 	case err = <-done:
 	case <-ctx.Done():
@@ -88,11 +163,18 @@ func (c *runCmd) run(ctx context.Context, stop <-chan struct{}) error {
 	return nil
 }
 
-// pass runs one scheduled pass of t and reports it.
-func (c *runCmd) pass(ctx context.Context, stop <-chan struct{}, t *tenant) {
-	s, err := t.engine.Pass(ctx, stop)
+// pass runs one scheduled pass of j, opening its state first when it is
+// not open yet, and reports it.
+func (c *runCmd) pass(ctx context.Context, stop <-chan struct{}, j *job) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if err := c.open(ctx, j); err != nil {
+		fmt.Fprintln(c.p.Stdout, summaryLine(engine.Summary{Tenant: j.cfg.Tenant}, err))
+		return
+	}
+	s, err := j.t.engine.Pass(ctx, stop)
 	if err != nil {
-		t.log.Error("pass failed", "err", err)
+		j.t.log.Error("pass failed", "err", err)
 	}
 	fmt.Fprintln(c.p.Stdout, summaryLine(s, err))
 }

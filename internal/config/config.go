@@ -5,8 +5,9 @@
 // expanding ${VAR} from an injected environment and rejecting unknown keys
 // with the file name and line; Validate checks every rule and reports all
 // problems at once. Load and LoadAll read files and directories, and read
-// the secret files a config refers to. Turning a Config into clients is the
-// job of cmd/syncworker.
+// the secret files a config refers to; LoadEach does the same but keeps the
+// good configs when some files are bad. Turning a Config into clients is
+// the job of cmd/syncworker.
 //
 // Relative paths (state_path, chat.token_file, esm.password_file, the CA
 // files) are relative to the working directory of the process, not to the

@@ -212,33 +212,67 @@ func Load(path string) ([]*Config, error) {
 	return LoadAll([]string{path})
 }
 
-// LoadAll is Load for several paths, as given by repeated -config flags.
+// LoadAll is Load for several paths, as given by repeated -config flags:
+// all or nothing.
 func LoadAll(paths []string) ([]*Config, error) {
-	if len(paths) == 0 {
-		return nil, &ValidationError{Problems: []Problem{{Message: "no config file given"}}}
+	configs, broken := LoadEach(paths)
+	if len(broken) == 0 {
+		return configs, nil
 	}
-	var configs []*Config
 	var problems []Problem
+	for _, b := range broken {
+		problems = append(problems, b.Problems...)
+	}
+	return nil, &ValidationError{Problems: problems}
+}
+
+// FileError is a config file, or a -config path, that gave no usable
+// tenant, with every problem found in it.
+type FileError struct {
+	File     string
+	Problems []Problem
+}
+
+// Error prints the problems on one line, each as "file:line: key: message".
+func (e *FileError) Error() string {
+	lines := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		lines[i] = p.String()
+	}
+	return strings.Join(lines, "; ")
+}
+
+// LoadEach is LoadAll that keeps going past a bad file, so that one
+// tenant's mistake does not stop the others: it returns the configs that
+// loaded and, for each file or path that gave none, its problems, in the
+// order the paths name them. Of two configs that share a tenant or a state
+// file, the later one is the broken one.
+func LoadEach(paths []string) ([]*Config, []*FileError) {
+	if len(paths) == 0 {
+		return nil, []*FileError{{Problems: []Problem{{Message: "no config file given"}}}}
+	}
+	var (
+		configs []*Config
+		broken  []*FileError
+	)
 	for _, path := range paths {
 		files, err := configFiles(path)
 		if err != nil {
-			problems = append(problems, Problem{File: path, Message: describeIOError(err)})
+			broken = append(broken, &FileError{File: path,
+				Problems: []Problem{{File: path, Message: describeIOError(err)}}})
 			continue
 		}
 		for _, file := range files {
 			c, err := loadFile(file)
 			if err != nil {
-				problems = append(problems, problemsOf(file, err)...)
+				broken = append(broken, &FileError{File: file, Problems: problemsOf(file, err)})
 				continue
 			}
 			configs = append(configs, c)
 		}
 	}
-	problems = append(problems, duplicates(configs)...)
-	if len(problems) > 0 {
-		return nil, &ValidationError{Problems: problems}
-	}
-	return configs, nil
+	configs, dups := withoutDuplicates(configs)
+	return configs, append(broken, dups...)
 }
 
 // configFiles lists the config files at path.
@@ -307,28 +341,35 @@ func describeIOError(err error) string {
 	return err.Error()
 }
 
-// duplicates reports configs that share a tenant or a state file: two
-// workers would fight over one lock, or one tenant would be synced twice.
-func duplicates(configs []*Config) []Problem {
-	var problems []Problem
+// withoutDuplicates splits off the configs that share a tenant or a state
+// file with an earlier one: two workers would fight over one lock, or one
+// tenant would be synced twice.
+func withoutDuplicates(configs []*Config) (kept []*Config, broken []*FileError) {
 	tenants := map[string]*Config{}
 	states := map[string]*Config{}
 	for _, c := range configs {
-		if first, dup := tenants[c.Tenant]; dup {
-			problems = append(problems, Problem{File: c.File, Line: c.Line("tenant"), Key: "tenant",
-				Message: fmt.Sprintf("tenant %q is also configured in %s", c.Tenant, first.File)})
+		if p, dup := duplicate(c, tenants, states); dup {
+			broken = append(broken, &FileError{File: c.File, Problems: []Problem{p}})
 			continue
 		}
-		tenants[c.Tenant] = c
-		state := absPath(c.StatePath)
-		if first, dup := states[state]; dup {
-			problems = append(problems, Problem{File: c.File, Line: c.Line("state_path"), Key: "state_path",
-				Message: fmt.Sprintf("state file %s is also used by %s (tenant %s)", c.StatePath, first.File, first.Tenant)})
-		} else {
-			states[state] = c
-		}
+		tenants[c.Tenant], states[absPath(c.StatePath)] = c, c
+		kept = append(kept, c)
 	}
-	return problems
+	return kept, broken
+}
+
+// duplicate reports whether c shares its tenant or state file with a
+// config seen before, and how.
+func duplicate(c *Config, tenants, states map[string]*Config) (Problem, bool) {
+	if first, dup := tenants[c.Tenant]; dup {
+		return Problem{File: c.File, Line: c.Line("tenant"), Key: "tenant",
+			Message: fmt.Sprintf("tenant %q is also configured in %s", c.Tenant, first.File)}, true
+	}
+	if first, dup := states[absPath(c.StatePath)]; dup {
+		return Problem{File: c.File, Line: c.Line("state_path"), Key: "state_path",
+			Message: fmt.Sprintf("state file %s is also used by %s (tenant %s)", c.StatePath, first.File, first.Tenant)}, true
+	}
+	return Problem{}, false
 }
 
 func absPath(p string) string {

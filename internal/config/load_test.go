@@ -148,6 +148,57 @@ func TestLoadAll_Duplicates(t *testing.T) {
 	})
 }
 
+func TestLoadEach_KeepsGoodConfigsPastBadFiles(t *testing.T) {
+	setTestEnv(t)
+	dir := t.TempDir()
+	good := writeFile(t, filepath.Join(dir, "tenants", "a.yaml"), tenantFile("alpha"))
+	bad := writeFile(t, filepath.Join(dir, "tenants", "b.yaml"), tenantFile("bravo")+"sync:\n  concurency: 4\n")
+	also := writeFile(t, filepath.Join(dir, "tenants", "c.yaml"), tenantFile("charlie"))
+	dup := writeFile(t, filepath.Join(dir, "dup.yaml"), tenantFile("alpha"))
+	missing := filepath.Join(dir, "nope.yaml")
+
+	configs, broken := LoadEach([]string{filepath.Join(dir, "tenants"), dup, missing})
+	var tenants []string
+	for _, c := range configs {
+		tenants = append(tenants, c.Tenant)
+	}
+	if got := strings.Join(tenants, ","); got != "alpha,charlie" {
+		t.Errorf("tenants %s, want alpha,charlie", got)
+	}
+	if configs[0].File != good || configs[1].File != also {
+		t.Errorf("files %s, %s", configs[0].File, configs[1].File)
+	}
+	want := []struct{ file, err string }{
+		{bad, bad + `:14: sync.concurency: unknown key (did you mean "sync.concurrency"?)`},
+		{missing, missing + ": no such file or directory"},
+		{dup, dup + `:2: tenant: tenant "alpha" is also configured in ` + good},
+	}
+	if len(broken) != len(want) {
+		t.Fatalf("broken %v, want %d files", broken, len(want))
+	}
+	for i, w := range want {
+		if broken[i].File != w.file || broken[i].Error() != w.err {
+			t.Errorf("broken[%d] = %s: %q\nwant %s: %q", i, broken[i].File, broken[i].Error(), w.file, w.err)
+		}
+	}
+	if _, err := LoadAll([]string{filepath.Join(dir, "tenants")}); err == nil {
+		t.Error("LoadAll accepted a directory holding a bad file")
+	}
+}
+
+func TestLoadEach_OneLinePerFile(t *testing.T) {
+	setTestEnv(t)
+	text := strings.Replace(tenantFile("Bad"), "template: chat_session", "template: \"\"", 1) + "extra: 1\n"
+	file := writeFile(t, filepath.Join(t.TempDir(), "bad.yaml"), text)
+	_, broken := LoadEach([]string{file})
+	if len(broken) != 1 || len(broken[0].Problems) < 2 {
+		t.Fatalf("broken = %v, want one file with several problems", broken)
+	}
+	if msg := broken[0].Error(); strings.Contains(msg, "\n") || strings.Count(msg, "; ") != len(broken[0].Problems)-1 {
+		t.Errorf("error %q is not one line of problems joined by \"; \"", msg)
+	}
+}
+
 func TestLoad_SecretFiles(t *testing.T) {
 	setTestEnv(t)
 	dir := t.TempDir()
