@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/syncworker/syncworker/internal/config"
+	"github.com/syncworker/syncworker/internal/engine"
 	"github.com/syncworker/syncworker/internal/state"
 )
 
@@ -63,12 +64,26 @@ func (c *statusCmd) tenant(ctx context.Context, cfg *config.Config) error {
 	}
 	fmt.Fprintf(w, "  sessions: tracked=%d active=%d ended=%d failing=%d backing_off=%d\n",
 		n.Tracked, n.Active, n.Ended, n.Failing, n.BackingOff)
+	if err := c.loginBackoff(ctx, s); err != nil {
+		return err
+	}
 	if n.Failing > 0 {
 		if err := c.failing(ctx, s); err != nil {
 			return err
 		}
 	}
 	return c.recentRuns(ctx, s)
+}
+
+// loginBackoff says when ESM refused the tenant's login and passes wait.
+func (c *statusCmd) loginBackoff(ctx context.Context, s *state.Store) error {
+	b, err := engine.ReadLoginBackoff(ctx, s)
+	if err != nil || b == nil {
+		return err
+	}
+	_, err = fmt.Fprintf(c.p.Stdout, "  esm_login: refused=%d next_attempt=%s error=%s\n", b.Refusals,
+		b.NextAttempt.Format(time.RFC3339), strconv.Quote(b.Error))
+	return err
 }
 
 // failing lists every session whose last attempt failed: those backing

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -55,5 +57,35 @@ func TestStatus_ListsDeferredSessions(t *testing.T) {
 				t.Errorf("deferred session: %s", l)
 			}
 		}
+	}
+}
+
+// TestOnce_RefusedLoginBacksOffAcrossRuns: cron runs a new process each
+// tick; a refused ESM password must not be tried again by the next one
+// before the back-off is over, and status says why nothing happens.
+func TestOnce_RefusedLoginBacksOffAcrossRuns(t *testing.T) {
+	t.Parallel()
+	sb, addr := newSandbox(t, 3, sandbox.Options{})
+	file := writeConfig(t, t.TempDir(), "acme", addr, "")
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = bytes.Replace(b, []byte("password: "+sandboxPassword), []byte("password: wrong-password"), 1)
+	if err := os.WriteFile(file, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		r := run(t, "once", "-config", file)
+		if r.code != exitFatal {
+			t.Fatalf("once %d: exit %d, want 3\n%s%s", i+1, r.code, r.stdout, r.stderr)
+		}
+	}
+	if n := sb.Count(sandbox.RouteLogin); n != 1 {
+		t.Errorf("%d login attempts over two runs, want 1: the second must wait out the back-off", n)
+	}
+	r := run(t, "status", "-config", file)
+	if !strings.Contains(r.stdout, "esm_login: refused=1 next_attempt=") || strings.Contains(r.stdout, "wrong-password") {
+		t.Errorf("status:\n%s", r.stdout)
 	}
 }
