@@ -12,6 +12,7 @@ import (
 	"github.com/syncworker/syncworker/internal/esm"
 	"github.com/syncworker/syncworker/internal/httpclient"
 	"github.com/syncworker/syncworker/internal/source"
+	"github.com/syncworker/syncworker/internal/sources"
 	"github.com/syncworker/syncworker/internal/state"
 )
 
@@ -106,7 +107,7 @@ func bindState(ctx context.Context, store *state.Store, cfg *config.Config, rese
 
 // clients builds the chat source and the ESM client of cfg.
 func (p *Program) clients(cfg *config.Config, log *slog.Logger) (source.Source, *esm.Client, error) {
-	chat, err := p.newSource(cfg, log)
+	chat, err := sources.New(cfg, log, sources.Env{Now: p.Now})
 	if err != nil {
 		return nil, nil, err
 	}

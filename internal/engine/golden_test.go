@@ -12,44 +12,56 @@ import (
 
 	"github.com/syncworker/syncworker/internal/aggregate"
 	"github.com/syncworker/syncworker/internal/sandbox"
+	"github.com/syncworker/syncworker/internal/transcript"
 )
 
 // TestPass_GoldenCards syncs every golden transcript of testdata/golden
-// through the sandbox and checks that the card ESM holds has the values
-// the aggregation golden file predicts.
+// through every chat platform the sandbox fakes, each with its own adapter,
+// and checks the card ESM holds. For the generic platform that is the card
+// the aggregation golden file predicts; for another, the aggregation of
+// what that platform can express of the case (Server.Express, documented
+// per platform under docs/sources).
 func TestPass_GoldenCards(t *testing.T) {
-	dirs, err := filepath.Glob(filepath.Join("..", "..", "testdata", "golden", "*", "card.json"))
-	if err != nil || len(dirs) < 12 {
-		t.Fatalf("golden cases: %d, %v", len(dirs), err)
+	t.Parallel()
+	cases, err := transcript.ReadDir(filepath.Join("..", "..", "testdata", "golden"))
+	if err != nil || len(cases) < 12 {
+		t.Fatalf("golden cases: %d, %v", len(cases), err)
 	}
-	for _, p := range dirs {
-		dir := filepath.Dir(p)
-		t.Run(filepath.Base(dir), func(t *testing.T) {
-			var opt struct {
-				Now             time.Time `json:"now"`
-				Timezone        string    `json:"timezone"`
-				MaxActiveAge    string    `json:"max_active_age"`
-				ChatLogMaxChars int       `json:"chat_log_max_chars"`
+	for _, platform := range sandbox.Platforms() {
+		t.Run(platform, func(t *testing.T) {
+			t.Parallel()
+			for _, c := range cases {
+				t.Run(c.Name, func(t *testing.T) { goldenCase(t, platform, c) })
 			}
-			var want aggregate.Card
-			readJSON(t, filepath.Join(dir, "options.json"), &opt)
-			readJSON(t, p, &want)
-			extra := fmt.Sprintf("timezone: %s\nsync:\n  chat_log_max_chars: %d\n", opt.Timezone, opt.ChatLogMaxChars)
-			if opt.MaxActiveAge != "" {
-				extra += "  max_active_age: " + opt.MaxActiveAge + "\n"
-			}
-			h := newHarness(t, extra)
-			h.now = opt.Now
-			if _, err := h.sb.LoadDir(dir); err != nil {
-				t.Fatal(err)
-			}
-			s := h.pass()
-			if s.Written != 1 || s.Failed != 0 {
-				t.Fatalf("summary %s, want one card written\n%s", s, h.logs)
-			}
-			checkCard(t, h, want)
 		})
 	}
+}
+
+func goldenCase(t *testing.T, platform string, c transcript.Case) {
+	opt, err := c.Options.Aggregate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	extra := fmt.Sprintf("timezone: %s\nsync:\n  chat_log_max_chars: %d\n", c.Options.Timezone, c.Options.ChatLogMaxChars)
+	if c.Options.MaxActiveAge != "" {
+		extra += "  max_active_age: " + c.Options.MaxActiveAge + "\n"
+	}
+	h := newHarnessWith(t, extra, func(o *sandbox.Options) { o.Platform = platform })
+	h.now = c.Options.Now
+	var want aggregate.Card
+	readJSON(t, filepath.Join(c.Dir, "card.json"), &want)
+	if platform != sandbox.PlatformGeneric {
+		s, msgs := h.sb.Express(c.Session, c.Messages)
+		want = aggregate.Aggregate(s, msgs, opt)
+	}
+	if _, err := h.sb.LoadDir(c.Dir); err != nil {
+		t.Fatal(err)
+	}
+	s := h.pass()
+	if s.Written != 1 || s.Failed != 0 {
+		t.Fatalf("summary %s, want one card written\n%s", s, h.logs)
+	}
+	checkCard(t, h, want)
 }
 
 // checkCard compares the card of want.SessionID in the sandbox with want.

@@ -19,8 +19,8 @@ import (
 	"github.com/syncworker/syncworker/internal/httpclient"
 	"github.com/syncworker/syncworker/internal/sandbox"
 	"github.com/syncworker/syncworker/internal/source"
-	"github.com/syncworker/syncworker/internal/source/generic"
 	"github.com/syncworker/syncworker/internal/source/sourcetest"
+	"github.com/syncworker/syncworker/internal/sources"
 	"github.com/syncworker/syncworker/internal/state"
 )
 
@@ -85,10 +85,7 @@ func newHarnessWith(t *testing.T, extra string, opts func(*sandbox.Options)) *ha
 	yaml := fmt.Sprintf(`tenant: test
 schedule: "*/5 * * * *"
 state_path: %s
-chat:
-  base_url: %s/chat/api/v1
-  token: chat-token
-  max_rps: 0
+%s  max_rps: 0
 esm:
   base_url: %s/rest-api/itsm/v1
   login: worker
@@ -96,7 +93,7 @@ esm:
   template: chat_session
   folder: chat_sessions
   max_rps: 0
-%s`, filepath.Join(t.TempDir(), "state", "test.db"), h.srv.URL, h.srv.URL, extra)
+%s`, filepath.Join(t.TempDir(), "state", "test.db"), h.sb.ChatConfig(h.srv.URL), h.srv.URL, extra)
 	cfg, err := config.Parse(strings.NewReader(yaml), "test.yaml", func(string) (string, bool) { return "", false })
 	if err != nil {
 		t.Fatal(err)
@@ -130,8 +127,7 @@ func (h *harness) open() {
 	httpOpts := httpclient.Options{MinWait: time.Millisecond, MaxWait: 5 * time.Millisecond, MaxRetryAfter: 5 * time.Millisecond}
 	chatHTTP, esmHTTP := httpOpts, httpOpts
 	chatHTTP.Timeout, esmHTTP.Timeout = h.cfg.Chat.Timeout, h.cfg.ESM.Timeout
-	chat, err := generic.New(generic.Options{BaseURL: h.cfg.Chat.BaseURL, Token: string(h.cfg.Chat.Token),
-		PageSize: h.cfg.Chat.PageSize, Now: h.clock, HTTP: chatHTTP})
+	chat, err := sources.New(h.cfg, nil, sources.Env{Now: h.clock, HTTP: chatHTTP})
 	if err != nil {
 		h.t.Fatal(err)
 	}

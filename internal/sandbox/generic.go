@@ -27,6 +27,10 @@ func (genericPlatform) chatConfig(s *Server, base string) string {
 	return fmt.Sprintf("  base_url: %s%s\n  token: %s\n", base, ChatPrefix, s.opts.ChatToken)
 }
 
+func (genericPlatform) express(s aggregate.Session, msgs []aggregate.Message) (aggregate.Session, []aggregate.Message) {
+	return s, msgs
+}
+
 // Wire shapes of SPEC §4.1. They differ from the domain types in writing
 // absent times and live chat ids as null, as the platform does.
 

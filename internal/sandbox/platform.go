@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/syncworker/syncworker/internal/aggregate"
 )
 
 // A platform is the fake of one chat platform (SPEC §4.3). Every platform
@@ -22,6 +24,11 @@ type platform interface {
 	// chatConfig is the chat: block of a tenant file for this platform
 	// served by s at base (scheme://host:port), indented by two spaces.
 	chatConfig(s *Server, base string) string
+	// express returns what the platform can carry of a session and its
+	// transcript: a platform that cannot express something (several live
+	// chats in one session, say) serves this instead, as its docs page
+	// under docs/sources says.
+	express(s aggregate.Session, msgs []aggregate.Message) (aggregate.Session, []aggregate.Message)
 }
 
 // PlatformGeneric is the generic platform of SPEC §4.1, the default.
@@ -56,6 +63,13 @@ func (s *Server) Platform() string { return s.opts.Platform }
 
 // ChatPath is the path the server's chat platform is served under.
 func (s *Server) ChatPath() string { return s.plat.prefix() }
+
+// Express returns what the server's chat platform can carry of a session
+// and its transcript; for the generic platform, all of it. Golden tests
+// aggregate this to know the card each platform must give.
+func (s *Server) Express(sess aggregate.Session, msgs []aggregate.Message) (aggregate.Session, []aggregate.Message) {
+	return s.plat.express(sess, msgs)
+}
 
 // ChatConfig is the chat: block of a tenant file for this server's chat
 // platform, served at base (scheme://host:port).
