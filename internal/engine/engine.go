@@ -5,6 +5,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -27,6 +28,18 @@ type ESM interface {
 	CreateCard(ctx context.Context, template, folder string, key esm.Match, data map[string][]esm.Value) (string, error)
 	FindPersons(ctx context.Context, template, attr, email string) ([]string, error)
 }
+
+// Observer watches an engine, for metrics. Its methods must be safe for
+// concurrent use and quick.
+type Observer interface {
+	// PeopleCache reports one Person lookup answered from the state's
+	// cache (hit) or by asking ESM.
+	PeopleCache(hit bool)
+}
+
+type noObserver struct{}
+
+func (noObserver) PeopleCache(bool) {}
 
 // Back-off of a failing session: it doubles from BackoffBase per failure
 // and stops growing at BackoffMax.
@@ -81,6 +94,8 @@ type Options struct {
 	// FullScan syncs every active session every pass, as the ESM task
 	// syncworker replaces does; benchmarks use it as the baseline.
 	FullScan bool
+	// Observer, when set, is told what the engine does, for metrics.
+	Observer Observer
 	// CredentialsStamp describes where the ESM credentials come from
 	// without holding them (say, the modification times of the tenant and
 	// password files). A pass backed off after a refused ESM login runs
@@ -104,7 +119,7 @@ func New(cfg *config.Config, o Options) *Engine {
 		store:    o.Store,
 		log:      log,
 		now:      o.Now,
-		people:   newPeople(o.ESM, o.Store, cfg.ESM.Person, log, o.Now),
+		people:   newPeople(o.ESM, o.Store, cfg.ESM.Person, log, o.Now, cmp.Or[Observer](o.Observer, noObserver{})),
 		hooks:    o.Hooks,
 		fullScan: o.FullScan,
 

@@ -21,14 +21,15 @@ type people struct {
 	cfg   config.PersonConfig
 	log   *slog.Logger
 	now   func() time.Time
+	obs   Observer
 
 	group  singleflight.Group // one lookup per email at a time
 	mu     sync.Mutex
 	warned map[string]bool // emails warned about in this pass
 }
 
-func newPeople(api ESM, store *state.Store, cfg config.PersonConfig, log *slog.Logger, now func() time.Time) *people {
-	return &people{esm: api, store: store, cfg: cfg, log: log, now: now, warned: map[string]bool{}}
+func newPeople(api ESM, store *state.Store, cfg config.PersonConfig, log *slog.Logger, now func() time.Time, obs Observer) *people {
+	return &people{esm: api, store: store, cfg: cfg, log: log, now: now, obs: obs, warned: map[string]bool{}}
 }
 
 // beginPass lets each unresolved person be warned about once more.
@@ -53,8 +54,10 @@ func (p *people) resolve(ctx context.Context, id aggregate.Identity, recheck boo
 		return "", false, fatal(err)
 	}
 	if hit && (cached.CardID != "" || !recheck && p.now().Sub(cached.CheckedAt) < p.cfg.UnresolvedTTL) {
+		p.obs.PeopleCache(true)
 		return p.found(email, cached.CardID)
 	}
+	p.obs.PeopleCache(false)
 	v, err, _ := p.group.Do(email, func() (any, error) { return p.lookup(ctx, email) })
 	if err != nil {
 		return "", false, err

@@ -62,6 +62,20 @@ type Options struct {
 	Logger *slog.Logger
 	// UserAgent is sent on every request.
 	UserAgent string
+	// Observer, when set, is told about every attempt and every wait for
+	// the rate ceiling; metrics use it.
+	Observer Observer
+}
+
+// Observer watches a Client's traffic. Its methods must be safe for
+// concurrent use and quick.
+type Observer interface {
+	// Attempt reports one attempt at a request of the endpoint class
+	// endpoint: its status code (0 when no response came), how long it
+	// took, and whether it was a retry.
+	Attempt(endpoint string, code int, d time.Duration, retry bool)
+	// RateWait reports that an attempt waited d for the rate ceiling.
+	RateWait(d time.Duration)
 }
 
 // Client sends requests with the retry, rate and size policy of Options.
@@ -73,6 +87,7 @@ type Client struct {
 	maxAfter  time.Duration
 	userAgent string
 	logger    *slog.Logger
+	observer  Observer
 }
 
 // New returns a Client. It fails only when CAFile cannot be used.
@@ -92,6 +107,7 @@ func New(o Options) (*Client, error) {
 		maxAfter:  o.MaxRetryAfter,
 		userAgent: o.UserAgent,
 		logger:    o.Logger,
+		observer:  o.Observer,
 	}
 	if o.MaxRPS > 0 {
 		// A burst of one and a small margin keep every one-second window,
@@ -165,6 +181,9 @@ type Request struct {
 	// only when repeating the request cannot do harm (a PATCH that
 	// replaces values, a login).
 	Retry bool
+	// Endpoint names the request's endpoint class for metrics ("session",
+	// "messages", …); never an id. Empty is the method.
+	Endpoint string
 }
 
 // Response is a completed call with its whole body.
@@ -181,7 +200,11 @@ type Response struct {
 // that broke off, or ctx ending. Any status code, including those still
 // failing after retries (429, 5xx), comes back as a Response.
 func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
-	st := &attemptState{retry: r.Retry || r.Method == http.MethodGet || r.Method == http.MethodHead}
+	st := &attemptState{retry: r.Retry || r.Method == http.MethodGet || r.Method == http.MethodHead,
+		endpoint: r.Endpoint}
+	if st.endpoint == "" {
+		st.endpoint = r.Method
+	}
 	ctx = context.WithValue(ctx, stateKey{}, st)
 	var body any
 	if r.Body != nil {
@@ -273,6 +296,8 @@ type stateKey struct{}
 type attemptState struct {
 	retry    bool
 	attempts int
+	endpoint string
+	started  time.Time // of the current attempt
 }
 
 func stateOf(ctx context.Context) *attemptState {
@@ -293,14 +318,35 @@ func (c *Client) beforeAttempt(_ retryablehttp.Logger, req *http.Request, retry 
 	if c.limiter != nil {
 		// An error here means the context ended; the attempt that follows
 		// fails at once with that error.
+		start := time.Now()
 		_ = c.limiter.Wait(req.Context())
+		if d := time.Since(start); c.observer != nil && d > time.Millisecond {
+			c.observer.RateWait(d)
+		}
 	}
+	stateOf(req.Context()).started = time.Now()
+}
+
+// observe reports the attempt that just ended to the observer, once.
+func (c *Client) observe(st *attemptState, resp *http.Response) {
+	if c.observer == nil || st.started.IsZero() {
+		return
+	}
+	code := 0
+	if resp != nil {
+		code = resp.StatusCode
+	}
+	c.observer.Attempt(st.endpoint, code, time.Since(st.started), st.attempts > 1)
+	// retryablehttp judges a successful attempt twice when a response
+	// handler is set: report it once.
+	st.started = time.Time{}
 }
 
 // checkRetry retries connection failures, broken bodies and the statuses a
 // busy or stumbling server answers with (429, 500, 502, 503, 504), and only
 // for requests that are safe to repeat. 501 and every 4xx but 429 are final.
 func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	c.observe(stateOf(ctx), resp)
 	if ctx.Err() != nil {
 		return false, ctx.Err()
 	}

@@ -115,14 +115,15 @@ func parseBaseURL(raw string) (string, error) {
 // get sends an authorised GET of path (already escaped) with query q and
 // returns the body of a 2xx answer. notFound, when set, is the error a 404
 // means for this endpoint.
-func (c *Client) get(ctx context.Context, path string, q url.Values, notFound error) ([]byte, error) {
+func (c *Client) get(ctx context.Context, endpoint, path string, q url.Values, notFound error) ([]byte, error) {
 	u := c.base + path
 	if len(q) > 0 {
 		u += "?" + q.Encode()
 	}
 	resp, err := c.hc.Do(ctx, httpclient.Request{
-		Method: http.MethodGet,
-		URL:    u,
+		Method:   http.MethodGet,
+		URL:      u,
+		Endpoint: endpoint,
 		Header: http.Header{
 			"Authorization": {"Bearer " + c.token},
 			"Accept":        {"application/json"},

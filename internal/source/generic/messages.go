@@ -98,7 +98,7 @@ func (c *Client) messagesPage(ctx context.Context, id string, after int64) ([]ag
 		"after": {strconv.FormatInt(after, 10)},
 		"limit": {strconv.Itoa(c.pageSize)},
 	}
-	body, err := c.get(ctx, "/sessions/"+url.PathEscape(id)+"/messages", q, ErrSessionNotFound)
+	body, err := c.get(ctx, "messages", "/sessions/"+url.PathEscape(id)+"/messages", q, ErrSessionNotFound)
 	if err != nil {
 		return nil, false, err
 	}

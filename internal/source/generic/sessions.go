@@ -119,7 +119,7 @@ func (c *Client) listPage(ctx context.Context, since time.Time, cursor string) (
 	if cursor != "" {
 		q.Set("cursor", cursor)
 	}
-	body, err := c.get(ctx, "/sessions", q, nil)
+	body, err := c.get(ctx, "sessions", "/sessions", q, nil)
 	if err != nil {
 		return nil, "", err
 	}
@@ -143,7 +143,7 @@ func (c *Client) session(ctx context.Context, id string) (aggregate.Session, err
 	if err := checkID("session id", id); err != nil {
 		return aggregate.Session{}, err
 	}
-	body, err := c.get(ctx, "/sessions/"+url.PathEscape(id), nil, ErrSessionNotFound)
+	body, err := c.get(ctx, "session", "/sessions/"+url.PathEscape(id), nil, ErrSessionNotFound)
 	if err != nil {
 		return aggregate.Session{}, err
 	}
