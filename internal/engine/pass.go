@@ -86,7 +86,7 @@ func (e *Engine) Pass(ctx context.Context, stop <-chan struct{}) (Summary, error
 
 func (e *Engine) finishRun(id int64, s Summary, err error) {
 	r := state.Run{ID: id, Sessions: s.Sessions, Written: s.Written, Unchanged: s.Unchanged,
-		Ended: s.Ended, Failed: s.Failed, Interrupted: s.Interrupted}
+		Ended: s.Ended, Failed: s.Failed, Skipped: s.Skipped, Interrupted: s.Interrupted}
 	if err != nil {
 		r.Error = err.Error()
 	}

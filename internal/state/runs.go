@@ -18,6 +18,8 @@ type Run struct {
 	Written  int
 	// Unchanged, Ended and Failed count sessions as the summary line does.
 	Unchanged, Ended, Failed int
+	// Skipped counts sessions the pass left alone: backing off, or closed.
+	Skipped int
 	// Interrupted marks a pass stopped by a signal before it was complete.
 	Interrupted bool
 	Error       string
@@ -38,8 +40,8 @@ func (s *Store) StartRun(ctx context.Context, kind string) (int64, error) {
 func (s *Store) FinishRun(ctx context.Context, r Run) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE runs SET finished_at = ?, sessions = ?, written = ?, unchanged = ?,
-			ended = ?, failed = ?, interrupted = ?, error = ? WHERE id = ?`,
-			unixNano(s.now()), r.Sessions, r.Written, r.Unchanged, r.Ended, r.Failed, r.Interrupted, r.Error, r.ID)
+			ended = ?, failed = ?, skipped = ?, interrupted = ?, error = ? WHERE id = ?`,
+			unixNano(s.now()), r.Sessions, r.Written, r.Unchanged, r.Ended, r.Failed, r.Skipped, r.Interrupted, r.Error, r.ID)
 		if err != nil {
 			return err
 		}
@@ -51,7 +53,7 @@ func (s *Store) FinishRun(ctx context.Context, r Run) error {
 // Runs returns the newest n runs, newest first.
 func (s *Store) Runs(ctx context.Context, n int) ([]Run, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT id, kind, started_at, finished_at, sessions, written, unchanged,
-		ended, failed, interrupted, error FROM runs ORDER BY id DESC LIMIT ?`, n)
+		ended, failed, skipped, interrupted, error FROM runs ORDER BY id DESC LIMIT ?`, n)
 	if err != nil {
 		return nil, describe(err)
 	}
@@ -63,13 +65,21 @@ func (s *Store) Runs(ctx context.Context, n int) ([]Run, error) {
 			started, finished int64
 		)
 		if err := rows.Scan(&r.ID, &r.Kind, &started, &finished, &r.Sessions, &r.Written, &r.Unchanged,
-			&r.Ended, &r.Failed, &r.Interrupted, &r.Error); err != nil {
+			&r.Ended, &r.Failed, &r.Skipped, &r.Interrupted, &r.Error); err != nil {
 			return nil, err
 		}
 		r.Started, r.Finished = fromUnixNano(started), fromUnixNano(finished)
 		out = append(out, r)
 	}
 	return out, describe(rows.Err())
+}
+
+// LastSuccess returns when the newest pass that finished without a fatal
+// error finished; zero when there is none.
+func (s *Store) LastSuccess(ctx context.Context) (time.Time, error) {
+	var n int64
+	err := s.db.QueryRowContext(ctx, `SELECT coalesce(max(finished_at), 0) FROM runs WHERE finished_at > 0 AND error = ''`).Scan(&n)
+	return fromUnixNano(n), describe(err)
 }
 
 // Meta returns a stored value, "" when unset.
