@@ -6,6 +6,7 @@ import (
 	"math"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -77,8 +78,11 @@ var (
 )
 
 // decodeStruct decodes the mapping n into the struct v; path is the key
-// path of v ("" for the root, "esm.attributes", ...).
+// path of v ("" for the root, "esm.attributes", ...). The keys of a
+// platform block (an inline struct tagged platform:"name") are accepted
+// only when the mapping's platform key names that platform.
 func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
+	defer d.setDefaults(v, path)
 	n = unalias(n)
 	if isNull(n) {
 		return // "chat:" with nothing under it keeps the defaults
@@ -87,21 +91,81 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 		d.add(n.Line, path, "want a mapping of keys, got %s", kindName(n))
 		return
 	}
-	fields := yamlFields(v.Type())
+	fields := fieldsByName(v.Type())
+	sel := d.platform(n, v, path, fields)
 	seen := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k := unalias(n.Content[i])
 		if !d.mapKey(k, path, seen) {
 			continue
 		}
-		idx, ok := fields[k.Value]
+		f, ok := d.field(k, path, fields, sel)
 		if !ok {
-			d.unknownKey(k, path, fields)
 			continue
 		}
 		key := join(path, k.Value)
 		d.lines[key] = k.Line
-		d.decodeValue(n.Content[i+1], v.Field(idx), key)
+		d.decodeValue(n.Content[i+1], v.FieldByIndex(f.index), key)
+	}
+}
+
+// field finds the field of key k, reporting a key that is unknown or
+// that belongs to another platform than sel.
+func (d *decoder) field(k *yaml.Node, path string, fields map[string][]field, sel selection) (field, bool) {
+	candidates := fields[k.Value]
+	for _, f := range candidates {
+		if sel.accepts(f) {
+			return f, true
+		}
+	}
+	if len(candidates) == 0 {
+		d.unknownKey(k, path, fields, sel)
+		return field{}, false
+	}
+	key, owners := join(path, k.Value), platformsOf(candidates)
+	if slices.Contains(Platforms, sel.name) {
+		d.add(k.Line, key, "not a key of %s %s (it belongs to %s)", sel.key, sel.name, owners)
+	} else {
+		d.add(k.Line, key, "a key of %s %s only", sel.key, owners)
+	}
+	return field{}, false
+}
+
+// platform reads the platform key of the mapping n, which is decoded
+// into the struct v, before any other key: a platform block's keys may
+// come first in the file.
+func (d *decoder) platform(n *yaml.Node, v reflect.Value, path string, fields map[string][]field) selection {
+	sel, ok := selector(v, fields)
+	if !ok {
+		return selection{}
+	}
+	sel.key = join(path, platformKey)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if k := unalias(n.Content[i]); k.Kind != yaml.ScalarNode || k.Value != platformKey {
+			continue
+		}
+		value := unalias(n.Content[i+1])
+		if isNull(value) {
+			break // keeps the default
+		}
+		name, _, err := expand(value.Value, d.env, false)
+		if value.Kind != yaml.ScalarNode || !plainTags[value.ShortTag()] || err != nil {
+			return selection{} // unknown, so not gated: decodeValue reports why
+		}
+		sel.name = name
+		break // a second platform key is reported as set twice
+	}
+	return sel
+}
+
+// setDefaults lets a struct that is a defaulter fill the defaults that
+// depend on what the file set.
+func (d *decoder) setDefaults(v reflect.Value, path string) {
+	if !v.CanAddr() || !v.Addr().CanInterface() {
+		return
+	}
+	if s, ok := v.Addr().Interface().(defaulter); ok {
+		s.setDefaults(func(key string) bool { return d.set[join(path, key)] })
 	}
 }
 
@@ -122,9 +186,9 @@ func (d *decoder) mapKey(k *yaml.Node, path string, seen map[string]int) bool {
 	return false
 }
 
-func (d *decoder) unknownKey(k *yaml.Node, path string, fields map[string]int) {
+func (d *decoder) unknownKey(k *yaml.Node, path string, fields map[string][]field, sel selection) {
 	key := join(path, displayKey(k.Value))
-	if hint := suggest(k.Value, path, fields); hint != "" {
+	if hint := suggest(k.Value, path, fields, sel); hint != "" {
 		d.add(k.Line, key, "unknown key (did you mean %s?)", hint)
 		return
 	}
@@ -441,48 +505,23 @@ func unalias(n *yaml.Node) *yaml.Node {
 	return n
 }
 
-// yamlFields maps the yaml tag names of t's fields to their index.
-func yamlFields(t reflect.Type) map[string]int {
-	fields := map[string]int{}
-	for i := range t.NumField() {
-		name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
-		if name != "" && name != "-" {
-			fields[name] = i
-		}
-	}
-	return fields
-}
-
-// schemaKeys lists every key path of t, depth first.
-func schemaKeys(t reflect.Type, path string) []string {
-	var keys []string
-	for i := range t.NumField() {
-		name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
-		if name == "" || name == "-" {
-			continue
-		}
-		key := join(path, name)
-		keys = append(keys, key)
-		if ft := t.Field(i).Type; ft.Kind() == reflect.Struct && ft != durationType {
-			keys = append(keys, schemaKeys(ft, key)...)
-		}
-	}
-	return keys
-}
-
-var allKeys = schemaKeys(reflect.TypeFor[Config](), "")
-
 // suggest names the keys an unknown key was probably meant to be: a close
-// spelling among its siblings, else the same name in another section.
-func suggest(name, path string, fields map[string]int) string {
-	best, bestDist := "", maxTypos(name)+1
-	for f := range fields {
-		if dist := levenshtein(strings.ToLower(name), f); dist < bestDist || dist == bestDist && f < best {
-			best, bestDist = f, dist
+// spelling among its siblings, else the same name in another section. A
+// sibling of the chosen platform wins a tie; one of another platform is
+// named with it.
+func suggest(name, path string, fields map[string][]field, sel selection) string {
+	best, bestDist, bestUsable := "", maxTypos(name)+1, false
+	for f, candidates := range fields {
+		dist, usable := levenshtein(strings.ToLower(name), f), slices.ContainsFunc(candidates, sel.accepts)
+		if dist < bestDist || dist == bestDist && (usable && !bestUsable || usable == bestUsable && f < best) {
+			best, bestDist, bestUsable = f, dist, usable
 		}
 	}
-	if best != "" {
+	switch {
+	case best != "" && bestUsable:
 		return strconv.Quote(join(path, best))
+	case best != "":
+		return fmt.Sprintf("%q, a key of %s %s", join(path, best), sel.key, platformsOf(fields[best]))
 	}
 	var elsewhere []string
 	for _, k := range allKeys {
