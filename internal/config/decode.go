@@ -255,7 +255,7 @@ func (d *decoder) decodeList(n *yaml.Node, v reflect.Value, key string) {
 	}
 	list := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
 	for i, item := range n.Content {
-		ikey := fmt.Sprintf("%s[%d]", key, i)
+		ikey := indexKey(key, i)
 		d.lines[ikey] = item.Line
 		if isNull(unalias(item)) {
 			d.add(item.Line, ikey, `empty entry: remove it, or write "" for an empty value`)

@@ -24,6 +24,10 @@ func FuzzParse(f *testing.F) {
 	if example, err := os.ReadFile("../../config.example.yaml"); err == nil {
 		f.Add(example)
 	}
+	for _, platform := range Platforms {
+		f.Add([]byte(platformSecrets[platform]))
+	}
+	f.Add([]byte(platformFile(PlatformSuperOffice, "  bot_names: [a, ~]\n  client_id: x\n  platform: genesys-cloud\n")))
 	f.Add([]byte("tenant: ${A}\nschedule: \"TZ=${B} * * * * *\"\n"))
 	f.Add([]byte("a: &x {b: *x}\n"))
 	f.Add([]byte("esm: {attributes: {chat_log: ~}, person: [1]}\n---\n"))
