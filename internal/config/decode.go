@@ -148,9 +148,12 @@ func (d *decoder) platform(n *yaml.Node, v reflect.Value, path string, fields ma
 		if isNull(value) {
 			break // keeps the default
 		}
-		name, _, err := expand(value.Value, d.env, false)
-		if value.Kind != yaml.ScalarNode || !plainTags[value.ShortTag()] || err != nil {
+		if value.Kind != yaml.ScalarNode || !plainTags[value.ShortTag()] {
 			return selection{} // unknown, so not gated: decodeValue reports why
+		}
+		name, _, err := expand(value.Value, d.env, false)
+		if err != nil {
+			return selection{}
 		}
 		sel.name = name
 		break // a second platform key is reported as set twice

@@ -236,12 +236,7 @@ func (g *GenesysConfig) validate(v *validator) {
 		v.add("chat.client_id", "contains control characters")
 	}
 	v.secret("chat.client_secret", g.ClientSecret, "chat.client_secret_file", g.ClientSecretFile)
-	chat := &v.c.Chat
-	if g.LoginURL != "" {
-		v.baseURL("chat.login_url", g.LoginURL, chat.AllowInsecureHTTP)
-	} else if _, ok := genesysLoginURL(chat.BaseURL); !ok && v.c.lines["chat.base_url"] > 0 {
-		v.add("chat.login_url", `required: the host of chat.base_url does not start with "api.", so the login host cannot be derived from it`)
-	}
+	v.loginURL(g.LoginURL)
 	if hasControl(g.CustomerEmailAttribute) {
 		v.add("chat.customer_email_attribute", "contains control characters")
 	}
@@ -256,6 +251,23 @@ func (g *GenesysConfig) validate(v *validator) {
 }
 
 var messageTypeRE = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+
+// loginURL checks chat.login_url. Parse derives it from chat.base_url when
+// the file leaves it out, so a valid config always has one.
+func (v *validator) loginURL(login string) {
+	chat := &v.c.Chat
+	_, derivable := genesysLoginURL(chat.BaseURL)
+	switch {
+	case login != "":
+		v.baseURL("chat.login_url", login, chat.AllowInsecureHTTP)
+	case chat.BaseURL == "":
+		// chat.base_url is reported
+	case derivable:
+		v.add("chat.login_url", "required") // a Config not made by Parse
+	default:
+		v.add("chat.login_url", `required: the host of chat.base_url does not start with "api.", so the login host cannot be derived from it`)
+	}
+}
 
 func (g *GenesysConfig) readFiles(v *validator) {
 	if g.ClientSecretFile != "" {

@@ -602,3 +602,17 @@ func TestChatConfig_Blocks(t *testing.T) {
 		t.Error("generic has a block")
 	}
 }
+
+// TestValidate_GenesysWithoutParse: a Config built in code must set
+// chat.login_url, which Parse would have derived.
+func TestValidate_GenesysWithoutParse(t *testing.T) {
+	c := mustParse(t, platformFile(PlatformGenesys, ""))
+	c.Chat.Genesys.LoginURL = ""
+	var verr *ValidationError
+	if err := c.Validate(); !errors.As(err, &verr) {
+		t.Fatalf("Validate = %v", err)
+	}
+	if p := findProblem(t, verr.Problems, "chat.login_url"); p.Message != "required" {
+		t.Errorf("problem %q", p)
+	}
+}
