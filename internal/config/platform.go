@@ -34,11 +34,23 @@ func platformNames() []string {
 	return names
 }
 
-// Defaults of the platform blocks (SPEC §4.3.1-§4.3.3).
+// Values of chat.auth_scheme: how chat.token is sent to SuperOffice.
 const (
 	AuthSchemeBearer   = "Bearer"   // Authorization: Bearer <chat.token>
 	AuthSchemeSOTicket = "SOTicket" // Authorization: SOTicket <chat.token>
+)
 
+// EventsSignatureHMAC is the default value of chat.events_signature:
+// X-Signature is hex(HMAC-SHA256(secret, X-Signature-Timestamp + "." + body)).
+const EventsSignatureHMAC = "hmac-sha256"
+
+// EventsSignatures are the values of chat.events_signature: the ways of
+// signing a CCAI Platform event that the adapter verifies.
+var EventsSignatures = []string{EventsSignatureHMAC}
+
+// Defaults of the platform blocks (SPEC §4.3.1-§4.3.3).
+const (
+	DefaultAuthScheme  = AuthSchemeBearer
 	DefaultReopenGrace = 30 * time.Minute
 
 	// DefaultGenesysMaxRPS keeps under Genesys Cloud's 300 requests a
@@ -49,15 +61,10 @@ const (
 	// DefaultCCAIMaxRPS keeps under CCAI Platform's 10 requests a second
 	// per customer.
 	DefaultCCAIMaxRPS      = 8
-	EventsSignatureHMAC    = "hmac-sha256"
 	DefaultEventsSignature = EventsSignatureHMAC
 	DefaultPollAfter       = 10 * time.Minute
 	DefaultTranscriptWait  = 24 * time.Hour
 )
-
-// EventsSignatures are the values of chat.events_signature: the ways a
-// CCAI Platform event webhook may be signed that the adapter verifies.
-var EventsSignatures = []string{EventsSignatureHMAC}
 
 // SuperOfficeConfig holds the keys of chat.platform superoffice (SPEC
 // §4.3.1). chat.base_url is the tenant's WebAPI root, chat.token the
@@ -120,7 +127,7 @@ type CCAIConfig struct {
 
 // defaultBlocks returns the platform blocks holding their defaults.
 func defaultBlocks() (SuperOfficeConfig, GenesysConfig, CCAIConfig) {
-	return SuperOfficeConfig{AuthScheme: AuthSchemeBearer, ReopenGrace: DefaultReopenGrace},
+	return SuperOfficeConfig{AuthScheme: DefaultAuthScheme, ReopenGrace: DefaultReopenGrace},
 		GenesysConfig{MessageTypes: []string{DefaultGenesysMessageType}},
 		CCAIConfig{EventsSignature: DefaultEventsSignature, PollAfter: DefaultPollAfter, TranscriptWait: DefaultTranscriptWait}
 }
