@@ -9,9 +9,10 @@
 // good configs when some files are bad. Turning a Config into clients is
 // the job of cmd/syncworker.
 //
-// Relative paths (state_path, chat.token_file, esm.password_file, the CA
-// files) are relative to the working directory of the process, not to the
-// directory of the config file, the same as paths given on the command line.
+// Relative paths (state_path, the *_file secrets, the CA files,
+// chat.transcripts_dir) are relative to the working directory of the
+// process, not to the directory of the config file, the same as paths
+// given on the command line.
 package config
 
 import (
@@ -71,9 +72,10 @@ type Config struct {
 	// Schedule, or nil when there is none (the scheduler's own zone applies).
 	ScheduleLocation *time.Location `yaml:"-"`
 
-	// LiteralSecrets lists the keys ("chat.token", "esm.password") whose
-	// secret is written in the file itself rather than taken from ${VAR} or
-	// a *_file, so that `check` can warn when the file is readable by others.
+	// LiteralSecrets lists the keys ("chat.token", "esm.password",
+	// "chat.events_secrets[0]") whose secret is written in the file itself
+	// rather than taken from ${VAR} or a *_file, so that `check` can warn
+	// when the file is readable by others.
 	LiteralSecrets []string `yaml:"-"`
 
 	// lines maps a key path ("esm.timeout") to the line it was set on;
@@ -83,18 +85,28 @@ type Config struct {
 	fromEnv map[string]string
 }
 
-// ChatConfig is the tenant's chat platform (SPEC §4.1, §4.3).
+// ChatConfig is the tenant's chat platform (SPEC §4.1, §4.3): the keys
+// every platform has, and one block per platform. A block's keys sit in
+// the chat section beside the common ones, and the file may set them only
+// when chat.platform names the block's platform; the other blocks keep
+// their defaults.
 type ChatConfig struct {
 	// Platform chooses the source adapter: one of Platforms.
-	Platform          string        `yaml:"platform"`
-	BaseURL           string        `yaml:"base_url"`
-	Token             Secret        `yaml:"token"`
-	TokenFile         string        `yaml:"token_file"`
-	CAFile            string        `yaml:"ca_file"`
+	Platform  string `yaml:"platform"`
+	BaseURL   string `yaml:"base_url"`
+	Token     Secret `yaml:"token"`
+	TokenFile string `yaml:"token_file"`
+	CAFile    string `yaml:"ca_file"`
+	// AllowInsecureHTTP allows plain http:// to hosts other than this
+	// machine, for chat.base_url and chat.login_url.
 	AllowInsecureHTTP bool          `yaml:"allow_insecure_http"`
 	PageSize          int           `yaml:"page_size"`
 	MaxRPS            float64       `yaml:"max_rps"`
 	Timeout           time.Duration `yaml:"timeout"`
+
+	SuperOffice SuperOfficeConfig `yaml:",inline" platform:"superoffice"`
+	Genesys     GenesysConfig     `yaml:",inline" platform:"genesys-cloud"`
+	CCAI        CCAIConfig        `yaml:",inline" platform:"ccai-platform"`
 }
 
 // ESMConfig is the Efecte ESM REST API of SPEC §4.2 and the card layout.
@@ -167,15 +179,21 @@ type SyncConfig struct {
 
 // Default returns a Config holding every default. Tenant, schedule, the
 // URLs, the credentials, template and folder have none; state_path gets its
-// default from the tenant when Parse finishes.
+// default from the tenant when Parse finishes, and the defaults that depend
+// on chat.platform (chat.max_rps, chat.login_url) when Parse has read the
+// chat section.
 func Default() *Config {
+	superOffice, genesys, ccai := defaultBlocks()
 	return &Config{
 		Timezone: DefaultTimezone,
 		Chat: ChatConfig{
-			Platform: DefaultPlatform,
-			PageSize: DefaultPageSize,
-			MaxRPS:   DefaultChatMaxRPS,
-			Timeout:  DefaultTimeout,
+			Platform:    DefaultPlatform,
+			PageSize:    DefaultPageSize,
+			MaxRPS:      DefaultChatMaxRPS,
+			Timeout:     DefaultTimeout,
+			SuperOffice: superOffice,
+			Genesys:     genesys,
+			CCAI:        ccai,
 		},
 		ESM: ESMConfig{
 			MaxRPS:       DefaultESMMaxRPS,
@@ -236,26 +254,38 @@ func (c *Config) Line(key string) int {
 
 // String describes the config with its secrets redacted.
 func (c *Config) String() string {
-	return fmt.Sprintf("tenant=%s file=%s schedule=%q chat=%s esm=%s login=%s chat.token=%s esm.password=%s",
-		c.Tenant, c.File, c.Schedule, redactURL(c.Chat.BaseURL), redactURL(c.ESM.BaseURL),
+	s := fmt.Sprintf("tenant=%s file=%s schedule=%q platform=%s chat=%s esm=%s login=%s chat.token=%s esm.password=%s",
+		c.Tenant, c.File, c.Schedule, c.Chat.Platform, redactURL(c.Chat.BaseURL), redactURL(c.ESM.BaseURL),
 		c.ESM.Login, c.Chat.Token, c.ESM.Password)
+	if b := c.Chat.block(); b != nil {
+		for _, a := range b.secrets() {
+			s += " " + a.String()
+		}
+	}
+	return s
 }
 
-// LogValue implements slog.LogValuer; the secrets are redacted.
+// LogValue implements slog.LogValuer; the secrets are redacted. The chat
+// group holds the keys of the chosen platform's block.
 func (c *Config) LogValue() slog.Value {
+	chat := []slog.Attr{
+		slog.String("platform", c.Chat.Platform),
+		slog.String("base_url", redactURL(c.Chat.BaseURL)),
+		slog.Any("token", c.Chat.Token),
+		slog.Int("page_size", c.Chat.PageSize),
+		slog.Float64("max_rps", c.Chat.MaxRPS),
+		slog.Duration("timeout", c.Chat.Timeout),
+	}
+	if b := c.Chat.block(); b != nil {
+		chat = append(chat, b.logAttrs()...)
+	}
 	return slog.GroupValue(
 		slog.String("tenant", c.Tenant),
 		slog.String("file", c.File),
 		slog.String("schedule", c.Schedule),
 		slog.String("timezone", c.Timezone),
 		slog.String("state_path", c.StatePath),
-		slog.Group("chat",
-			slog.String("platform", c.Chat.Platform),
-			slog.String("base_url", redactURL(c.Chat.BaseURL)),
-			slog.Any("token", c.Chat.Token),
-			slog.Int("page_size", c.Chat.PageSize),
-			slog.Float64("max_rps", c.Chat.MaxRPS),
-			slog.Duration("timeout", c.Chat.Timeout)),
+		slog.Attr{Key: "chat", Value: slog.GroupValue(chat...)},
 		slog.Group("esm",
 			slog.String("base_url", redactURL(c.ESM.BaseURL)),
 			slog.String("login", c.ESM.Login),

@@ -13,8 +13,12 @@ import (
 
 // Secrets used by the tests; no error or rendering may contain them.
 const (
-	chatToken   = "chat-T0ken:#{not yaml}"
-	esmPassword = `pa:ss #word' "$x {[`
+	chatToken     = "chat-T0ken:#{not yaml}"
+	esmPassword   = `pa:ss #word' "$x {[`
+	appToken      = "so-app-S3cret"
+	clientSecret  = "gc-client-S3cret:#"
+	eventsSecret  = "ccai-events-S3cret-1"
+	eventsSecret2 = "ccai-events-S3cret-2"
 )
 
 // minimal is the smallest valid tenant file.
@@ -35,9 +39,13 @@ esm:
 // testEnv is the environment the tests parse with.
 func testEnv(extra ...string) func(string) (string, bool) {
 	env := map[string]string{
-		"CHAT_TOKEN":   chatToken,
-		"ESM_LOGIN":    "svc-syncworker",
-		"ESM_PASSWORD": esmPassword,
+		"CHAT_TOKEN":    chatToken,
+		"ESM_LOGIN":     "svc-syncworker",
+		"ESM_PASSWORD":  esmPassword,
+		"APP_TOKEN":     appToken,
+		"CLIENT_SECRET": clientSecret,
+		"EVENTS_SECRET": eventsSecret,
+		"NEXT_SECRET":   eventsSecret2,
 	}
 	for i := 0; i+1 < len(extra); i += 2 {
 		env[extra[i]] = extra[i+1]
@@ -87,7 +95,7 @@ func findProblem(t *testing.T, problems []Problem, key string) Problem {
 
 func assertNoSecrets(t *testing.T, s string) {
 	t.Helper()
-	for _, secret := range []string{chatToken, esmPassword, "T0ken", "ss #word"} {
+	for _, secret := range []string{chatToken, esmPassword, "T0ken", "ss #word", "S3cret"} {
 		if strings.Contains(s, secret) {
 			t.Errorf("secret %q leaked into %q", secret, s)
 		}

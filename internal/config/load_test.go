@@ -11,6 +11,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -319,7 +320,7 @@ esm:
 `)
 	c.File, c.lines, c.fromEnv, d.File, d.lines, d.fromEnv, d.LiteralSecrets = "", nil, nil, "", nil, nil, nil
 	if c.String() != d.String() || c.LogValue().String() != d.LogValue().String() ||
-		c.Chat != d.Chat || c.ESM != d.ESM || c.Sync != d.Sync {
+		!reflect.DeepEqual(c.Chat, d.Chat) || c.ESM != d.ESM || c.Sync != d.Sync {
 		t.Errorf("example differs from the defaults:\n%+v\n%+v", c, d)
 	}
 }

@@ -129,19 +129,33 @@ func (v *validator) top() {
 	v.required("state_path", c.StatePath)
 }
 
-// Platforms are the values of chat.platform (SPEC §4.3).
-var Platforms = []string{"generic", "superoffice", "genesys-cloud", "ccai-platform"}
-
 func (v *validator) chat() {
 	c := &v.c.Chat
 	if !slices.Contains(Platforms, c.Platform) {
 		v.add("chat.platform", "%s is not one of %s", v.shown("chat.platform", c.Platform), strings.Join(Platforms, ", "))
 	}
 	v.baseURL("chat.base_url", c.BaseURL, c.AllowInsecureHTTP)
-	v.secret("chat.token", c.Token, "chat.token_file", c.TokenFile)
+	block := c.block()
+	if block == nil || block.usesToken() {
+		v.secret("chat.token", c.Token, "chat.token_file", c.TokenFile)
+	} else {
+		v.unused("chat.token", c.Token != "", "it signs in with chat.client_id and chat.client_secret")
+		v.unused("chat.token_file", c.TokenFile != "", "it signs in with chat.client_id and chat.client_secret")
+	}
 	v.between("chat.page_size", c.PageSize, 1, 1000)
 	v.rate("chat.max_rps", c.MaxRPS)
 	v.positive("chat.timeout", c.Timeout)
+	if block != nil {
+		block.validate(v)
+	}
+}
+
+// unused reports a common chat key that chat.platform does not use: set in
+// the file, or holding a value.
+func (v *validator) unused(key string, set bool, why string) {
+	if set || v.c.lines[key] > 0 {
+		v.add(key, "not used by chat.platform %s: %s", v.c.Chat.Platform, why)
+	}
 }
 
 func (v *validator) esm() {
@@ -222,7 +236,7 @@ func (v *validator) baseURL(key, raw string, allowInsecure bool) {
 	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Opaque != "":
 		v.add(key, "want an absolute http:// or https:// URL with a host")
 	case u.User != nil:
-		v.add(key, "must not hold user information; use esm.login and esm.password")
+		v.add(key, "must not hold user information; credentials have keys of their own")
 	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
 		v.add(key, "must not have a query or fragment")
 	case u.Scheme == "http" && !allowInsecure && !isLoopback(u.Hostname()):
@@ -258,6 +272,33 @@ func (v *validator) secret(key string, value Secret, fileKey, file string) {
 		}
 	case hasControl(string(value)):
 		v.add(key, "contains control characters (a line break?)")
+	}
+}
+
+// optionalSecret checks a secret that may be left out: at most one of it
+// and its file, no control characters, and not empty when it names a
+// variable (an empty variable is more likely a slip than a choice).
+func (v *validator) optionalSecret(key string, value Secret, fileKey, file string) {
+	switch name, fromEnv := v.c.fromEnv[key]; {
+	case value != "" && file != "":
+		v.add(fileKey, "set only one of %s and %s", key, fileKey)
+	case value == "" && fromEnv:
+		v.add(key, "${%s} is empty: set it, or remove %s", name, key)
+	case hasControl(string(value)):
+		v.add(key, "contains control characters (a line break?)")
+	}
+}
+
+// names checks a list of names: none empty, none with control characters.
+func (v *validator) names(key string, names []string) {
+	for i, name := range names {
+		key := indexKey(key, i)
+		switch {
+		case name == "":
+			v.required(key, name)
+		case hasControl(name):
+			v.add(key, "contains control characters")
+		}
 	}
 }
 
