@@ -116,11 +116,12 @@ func (st *esmStore) card(id string) *card {
 }
 
 // CreateChatSessionCard creates a chat-session card the way the chatbot's
-// createChatSession does: only the session id and "Is chat active?" set to
-// the active value. It returns the card id.
+// createChatSession does: only the session id (as the chat platform knows
+// the chat store's session sessionID) and "Is chat active?" set to the
+// active value. It returns the card id.
 func (s *Server) CreateChatSessionCard(sessionID string) (string, error) {
 	a := s.opts.Attributes
-	data := map[string][]Value{a.SessionID: {Text(sessionID)}, a.Active: {Static(s.opts.Active)}}
+	data := map[string][]Value{a.SessionID: {Text(s.plat.sessionID(sessionID))}, a.Active: {Static(s.opts.Active)}}
 	for _, code := range []string{a.SessionID, a.Active} {
 		if code == Omit {
 			delete(data, code)
@@ -187,10 +188,11 @@ func (s *Server) CardBySession(sessionID string) (Card, bool) {
 	return last(s.CardsBySession(sessionID))
 }
 
-// CardsBySession returns every chat-session card holding sessionID,
-// ascending by id; more than one means a duplicate was created.
+// CardsBySession returns every chat-session card holding the chat store's
+// session sessionID (as its platform knows it), ascending by id; more than
+// one means a duplicate was created.
 func (s *Server) CardsBySession(sessionID string) []Card {
-	return s.findBy(s.opts.Template, s.opts.Attributes.SessionID, sessionID)
+	return s.findBy(s.opts.Template, s.opts.Attributes.SessionID, s.plat.sessionID(sessionID))
 }
 
 func last(cards []Card) (Card, bool) {

@@ -27,6 +27,8 @@ func (genericPlatform) chatConfig(s *Server, base string) string {
 	return fmt.Sprintf("  base_url: %s%s\n  token: %s\n", base, ChatPrefix, s.opts.ChatToken)
 }
 
+func (genericPlatform) sessionID(domainID string) string { return domainID }
+
 func (genericPlatform) express(s aggregate.Session, msgs []aggregate.Message) (aggregate.Session, []aggregate.Message) {
 	return s, msgs
 }

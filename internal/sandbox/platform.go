@@ -29,6 +29,11 @@ type platform interface {
 	// chats in one session, say) serves this instead, as its docs page
 	// under docs/sources says.
 	express(s aggregate.Session, msgs []aggregate.Message) (aggregate.Session, []aggregate.Message)
+	// sessionID is the id the platform gives the chat store's session
+	// domainID, the one its API answers to and cards carry (SuperOffice's
+	// integer ChatSessionId, say). Tests, generated data and cases speak
+	// of sessions by their domain id.
+	sessionID(domainID string) string
 }
 
 // PlatformGeneric is the generic platform of SPEC §4.1, the default.
@@ -70,6 +75,10 @@ func (s *Server) ChatPath() string { return s.plat.prefix() }
 func (s *Server) Express(sess aggregate.Session, msgs []aggregate.Message) (aggregate.Session, []aggregate.Message) {
 	return s.plat.express(sess, msgs)
 }
+
+// PlatformSessionID is the id the server's chat platform gives session
+// domainID: what its API answers to and its card carries.
+func (s *Server) PlatformSessionID(domainID string) string { return s.plat.sessionID(domainID) }
 
 // ChatConfig is the chat: block of a tenant file for this server's chat
 // platform, served at base (scheme://host:port).
