@@ -21,6 +21,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/robfig/cron/v3"
 )
 
 // Defaults of SPEC §3, and of the keys syncworker adds to it.
@@ -77,6 +79,9 @@ type Config struct {
 	// rather than taken from ${VAR} or a *_file, so that `check` can warn
 	// when the file is readable by others.
 	LiteralSecrets []string `yaml:"-"`
+
+	// schedule is Schedule parsed; nil when it does not parse.
+	schedule cron.Schedule
 
 	// lines maps a key path ("esm.timeout") to the line it was set on;
 	// fromEnv maps the keys whose value came through ${VAR} to the variable:
@@ -244,6 +249,28 @@ func DefaultActiveValues() ActiveValues {
 // UsesPersons reports whether any enabled attribute refers to person cards.
 func (a Attributes) UsesPersons() bool {
 	return a.Customer != "" || a.Members != "" || a.SupportPerson != ""
+}
+
+// NextRun returns the first time after after when the tenant's schedule
+// fires, in the schedule's CRON_TZ zone or else after's; zero when the
+// schedule does not parse.
+func (c *Config) NextRun(after time.Time) time.Time {
+	if c.schedule == nil {
+		return time.Time{}
+	}
+	if c.ScheduleLocation != nil {
+		after = after.In(c.ScheduleLocation)
+	}
+	return c.schedule.Next(after)
+}
+
+// Interval is the time between the tenant's next two passes after now.
+func (c *Config) Interval(now time.Time) time.Duration {
+	next := c.NextRun(now)
+	if next.IsZero() {
+		return 0
+	}
+	return c.NextRun(next).Sub(next)
 }
 
 // Line returns the line a key path ("esm.timeout") was set on in the file,

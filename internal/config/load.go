@@ -78,7 +78,7 @@ func merge(decoding []Problem, err error) []Problem {
 func (c *Config) resolve() {
 	c.Schedule = strings.Join(strings.Fields(c.Schedule), " ")
 	s, _ := parseSchedule(c.Schedule)
-	c.ScheduleSeconds, c.ScheduleLocation = s.seconds, s.loc
+	c.ScheduleSeconds, c.ScheduleLocation, c.schedule = s.seconds, s.loc, s.cron
 	c.Location, _ = time.LoadLocation(c.Timezone)
 }
 

@@ -371,6 +371,7 @@ func hasControl(s string) bool {
 type schedule struct {
 	seconds bool
 	loc     *time.Location
+	cron    cron.Schedule
 }
 
 // The parsers gocron/v2 uses for a 5-field and a 6-field crontab.
@@ -413,5 +414,6 @@ func parseSchedule(spec string) (s schedule, err error) {
 	if sched.Next(time.Now()).IsZero() {
 		return s, fmt.Errorf("never fires")
 	}
+	s.cron = sched
 	return s, nil
 }
