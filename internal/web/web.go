@@ -24,8 +24,10 @@ var assets embed.FS
 var page = template.Must(template.New("page.html").Funcs(template.FuncMap{
 	"rfc3339": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"ago":     ago,
-	"seconds": func(s float64) string { return (time.Duration(s * float64(time.Second))).Round(time.Millisecond).String() },
-	"deref":   func(t *time.Time) time.Time { return *t },
+	"seconds": func(s float64) string {
+		return (time.Duration(s * float64(time.Second))).Round(time.Millisecond).String()
+	},
+	"deref": func(t *time.Time) time.Time { return *t },
 }).ParseFS(assets, "assets/page.html"))
 
 // Source is what the server shows: the tenants' status and readiness.
