@@ -16,6 +16,7 @@ type backfillCmd struct {
 	configs      configList
 	since, until string
 	reset        bool
+	metricsFile  string
 }
 
 func (c *backfillCmd) flags(fs *flag.FlagSet) {
@@ -23,6 +24,7 @@ func (c *backfillCmd) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.since, "since", "", "sessions updated since DATE (2006-01-02, UTC, or RFC 3339); required")
 	fs.StringVar(&c.until, "until", "", "only sessions started before DATE (2006-01-02, UTC, or RFC 3339)")
 	resetFlag(fs, &c.reset)
+	metricsFileFlag(fs, &c.metricsFile)
 }
 
 func (c *backfillCmd) run(ctx context.Context, stop <-chan struct{}) error {
@@ -46,8 +48,10 @@ func (c *backfillCmd) run(ctx context.Context, stop <-chan struct{}) error {
 	if err != nil {
 		return err
 	}
-	code := c.p.eachTenant(ctx, ts.cfgs, opening{reset: c.reset}, func(t *tenant) (engine.Summary, error) {
-		return t.engine.Backfill(ctx, stop, since, until)
+	code := c.p.withMetricsFile(c.metricsFile, func() int {
+		return c.p.eachTenant(ctx, ts.cfgs, opening{reset: c.reset}, "backfill", func(t *tenant) (engine.Summary, error) {
+			return t.engine.Backfill(ctx, stop, since, until)
+		})
 	})
 	return exitWith(max(ts.code(), code))
 }

@@ -9,19 +9,44 @@ import (
 
 	"github.com/syncworker/syncworker/internal/config"
 	"github.com/syncworker/syncworker/internal/engine"
+	"github.com/syncworker/syncworker/internal/metrics"
 )
 
 // onceCmd runs one pass per tenant, the tenants side by side, and prints
 // one summary line per tenant.
 type onceCmd struct {
-	p       *Program
-	configs configList
-	reset   bool
+	p           *Program
+	configs     configList
+	reset       bool
+	metricsFile string
 }
 
 func (c *onceCmd) flags(fs *flag.FlagSet) {
 	fs.Var(&c.configs, "config", "tenant config file or directory of *.yaml (repeatable)")
 	resetFlag(fs, &c.reset)
+	metricsFileFlag(fs, &c.metricsFile)
+}
+
+// metricsFileFlag registers -metrics-file on fs.
+func metricsFileFlag(fs *flag.FlagSet, path *string) {
+	fs.StringVar(path, "metrics-file", "",
+		"write the metrics to this file when done, in the node_exporter text-file format (written atomically)")
+}
+
+// withMetricsFile collects metrics while run runs and writes them to path,
+// when path is set. A file that cannot be written makes the exit status
+// at least 1: the pass is done, but whoever watches the file is blind.
+func (p *Program) withMetricsFile(path string, run func() int) int {
+	if path == "" {
+		return run()
+	}
+	p.metrics = metrics.New(false)
+	code := run()
+	if err := p.metrics.WriteFile(path); err != nil {
+		p.logger.Error("metrics file not written", "err", err)
+		code = max(code, exitPartial)
+	}
+	return code
 }
 
 // resetFlag registers -reset-state on fs.
@@ -35,8 +60,10 @@ func (c *onceCmd) run(ctx context.Context, stop <-chan struct{}) error {
 	if err != nil {
 		return err
 	}
-	code := c.p.eachTenant(ctx, ts.cfgs, opening{reset: c.reset}, func(t *tenant) (engine.Summary, error) {
-		return t.engine.Pass(ctx, stop)
+	code := c.p.withMetricsFile(c.metricsFile, func() int {
+		return c.p.eachTenant(ctx, ts.cfgs, opening{reset: c.reset}, "sync", func(t *tenant) (engine.Summary, error) {
+			return t.engine.Pass(ctx, stop)
+		})
 	})
 	return exitWith(max(ts.code(), code))
 }
@@ -44,7 +71,7 @@ func (c *onceCmd) run(ctx context.Context, stop <-chan struct{}) error {
 // eachTenant runs pass for every tenant at once, so that one tenant's
 // trouble never holds up another, prints each summary line, and returns
 // the worst exit status.
-func (p *Program) eachTenant(ctx context.Context, cfgs []*config.Config, o opening, pass func(*tenant) (engine.Summary, error)) int {
+func (p *Program) eachTenant(ctx context.Context, cfgs []*config.Config, o opening, kind string, pass func(*tenant) (engine.Summary, error)) int {
 	codes := make([]int, len(cfgs))
 	var (
 		wg  sync.WaitGroup
@@ -52,7 +79,7 @@ func (p *Program) eachTenant(ctx context.Context, cfgs []*config.Config, o openi
 	)
 	for i, cfg := range cfgs {
 		wg.Go(func() {
-			s, err := p.tenantPass(ctx, cfg, o, pass)
+			s, err := p.tenantPass(ctx, cfg, o, kind, pass)
 			codes[i] = outcomeCode(s, err)
 			out.Lock()
 			defer out.Unlock()
@@ -79,11 +106,13 @@ func summaryLine(s engine.Summary, err error) string {
 	return s.String() + " error=" + strconv.Quote(err.Error())
 }
 
-func (p *Program) tenantPass(ctx context.Context, cfg *config.Config, o opening, pass func(*tenant) (engine.Summary, error)) (engine.Summary, error) {
+func (p *Program) tenantPass(ctx context.Context, cfg *config.Config, o opening, kind string, pass func(*tenant) (engine.Summary, error)) (engine.Summary, error) {
 	t, err := p.openTenant(ctx, cfg, o)
 	if err != nil {
 		return engine.Summary{Tenant: cfg.Tenant}, err
 	}
 	defer t.Close()
-	return pass(t)
+	s, err := pass(t)
+	p.recordPass(ctx, t, kind, s, err)
+	return s, err
 }

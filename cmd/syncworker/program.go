@@ -13,6 +13,7 @@ import (
 
 	"github.com/syncworker/syncworker/internal/config"
 	"github.com/syncworker/syncworker/internal/engine"
+	"github.com/syncworker/syncworker/internal/metrics"
 )
 
 // Exit statuses of SPEC §2.
@@ -47,8 +48,13 @@ type Program struct {
 	Now func() time.Time
 	// Ready, when set, receives the sandbox's address once it listens.
 	Ready func(addr string)
+	// Listening, when set, receives the address run -listen serves on.
+	Listening func(addr string)
 
 	logger *slog.Logger
+	// metrics, when set, receive what the tenants do (run -listen,
+	// -metrics-file).
+	metrics *metrics.Metrics
 }
 
 // command is one subcommand.

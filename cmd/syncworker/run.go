@@ -6,12 +6,14 @@ import (
 	"flag"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-co-op/gocron/v2"
 
 	"github.com/syncworker/syncworker/internal/config"
 	"github.com/syncworker/syncworker/internal/engine"
+	"github.com/syncworker/syncworker/internal/metrics"
 )
 
 // brokenEvery is how often run logs the tenant files it could not load.
@@ -23,6 +25,9 @@ type runCmd struct {
 	configs     configList
 	stopTimeout time.Duration
 	reset       bool
+	listenAddr  string
+	firstPass   bool
+	fleet       *fleet
 }
 
 func (c *runCmd) flags(fs *flag.FlagSet) {
@@ -30,6 +35,8 @@ func (c *runCmd) flags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.stopTimeout, "stop-timeout", 30*time.Second,
 		"on SIGTERM, how long running passes may take to finish their writes")
 	resetFlag(fs, &c.reset)
+	fs.StringVar(&c.listenAddr, "listen", "", "serve the status page, /healthz, /readyz and /metrics on ADDR (e.g. 127.0.0.1:9090); off when empty")
+	fs.BoolVar(&c.firstPass, "first-pass", true, "run each tenant's first pass at start-up instead of waiting for its schedule")
 }
 
 // job is one tenant of run. It is scheduled whether or not its state
@@ -42,6 +49,9 @@ type job struct {
 	t  *tenant // nil while the state cannot be opened
 	// reset is -reset-state until it was applied, once.
 	reset bool
+	// running is set while a pass of the tenant runs; a tick that finds it
+	// set is skipped.
+	running atomic.Bool
 }
 
 // open opens j's tenant when it is not yet open, and logs why it cannot.
@@ -73,6 +83,9 @@ func (c *runCmd) run(ctx context.Context, stop <-chan struct{}) error {
 	if err != nil {
 		return err
 	}
+	if c.listenAddr != "" {
+		c.p.metrics = metrics.New(true)
+	}
 	var jobs []*job
 	defer func() {
 		for _, j := range jobs {
@@ -91,6 +104,14 @@ func (c *runCmd) run(ctx context.Context, stop <-chan struct{}) error {
 	}
 	if usable == 0 {
 		return withCode(worst, errors.New("no tenant can be synced: every tenant's file or state is unusable (see the errors above)"))
+	}
+	c.fleet = newFleet(c.p, jobs, ts.broken)
+	if c.listenAddr != "" {
+		closeListener, err := c.listen(ctx, c.fleet)
+		if err != nil {
+			return err
+		}
+		defer closeListener()
 	}
 	// Passes run under their own context: the scheduler's shutdown must
 	// not cut off a pass that is finishing its writes.
@@ -115,16 +136,19 @@ func (c *runCmd) run(ctx context.Context, stop <-chan struct{}) error {
 // tenant files that could not be loaded.
 func (c *runCmd) schedule(s gocron.Scheduler, jobs []*job, broken []*config.FileError, pass func(*job)) error {
 	for _, j := range jobs {
-		_, err := s.NewJob(
-			gocron.CronJob(j.cfg.Schedule, j.cfg.ScheduleSeconds),
-			gocron.NewTask(func() { pass(j) }),
-			gocron.WithName(j.cfg.Tenant),
-			gocron.WithSingletonMode(gocron.LimitModeReschedule),
-		)
+		// Not gocron's singleton mode: it reschedules silently, and an
+		// operator wants to see a tick skipped because a pass overran.
+		opts := []gocron.JobOption{gocron.WithName(j.cfg.Tenant)}
+		if c.firstPass {
+			opts = append(opts, gocron.WithStartAt(gocron.WithStartImmediately()))
+		}
+		_, err := s.NewJob(gocron.CronJob(j.cfg.Schedule, j.cfg.ScheduleSeconds), gocron.NewTask(func() { pass(j) }), opts...)
 		if err != nil {
 			return withCode(exitConfig, fmt.Errorf("%s: schedule %q: %w", j.cfg.File, j.cfg.Schedule, err))
 		}
-		c.p.logger.Info("scheduled", "tenant", j.cfg.Tenant, "schedule", j.cfg.Schedule)
+		next := j.cfg.NextRun(c.p.Now())
+		c.p.logger.Info("scheduled", "tenant", j.cfg.Tenant, "schedule", j.cfg.Schedule, "zone", zoneOf(j.cfg),
+			"next_pass", next.Format(time.RFC3339), "first_pass_now", c.firstPass)
 	}
 	if len(broken) == 0 {
 		return nil
@@ -166,15 +190,28 @@ func (c *runCmd) shutdown(ctx context.Context, s gocron.Scheduler, cancel contex
 // pass runs one scheduled pass of j, opening its state first when it is
 // not open yet, and reports it.
 func (c *runCmd) pass(ctx context.Context, stop <-chan struct{}, j *job) {
+	if !j.running.CompareAndSwap(false, true) {
+		c.p.logger.Warn("tick skipped: the tenant's previous pass is still running", "tenant", j.cfg.Tenant)
+		return
+	}
+	defer j.running.Store(false)
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if err := c.open(ctx, j); err != nil {
 		fmt.Fprintln(c.p.Stdout, summaryLine(engine.Summary{Tenant: j.cfg.Tenant}, err))
 		return
 	}
+	j.t.log.Info("pass starting")
 	s, err := j.t.engine.Pass(ctx, stop)
 	if err != nil {
 		j.t.log.Error("pass failed", "err", err)
 	}
+	c.p.recordPass(ctx, j.t, "sync", s, err)
+	if c.fleet != nil {
+		c.fleet.passed(j.cfg.Tenant, c.p.Now(), passError(s, err))
+	}
 	fmt.Fprintln(c.p.Stdout, summaryLine(s, err))
+	if next := j.cfg.NextRun(c.p.Now()); !next.IsZero() {
+		j.t.log.Info("next pass", "at", next.Format(time.RFC3339), "zone", zoneOf(j.cfg))
+	}
 }

@@ -47,6 +47,7 @@ func (p *Program) openTenant(ctx context.Context, cfg *config.Config, o opening)
 		return nil, withCode(exitConfig, err)
 	}
 	store, err := state.Open(cfg.StatePath)
+	p.recordStateProblem(cfg.Tenant, err)
 	if err != nil {
 		return nil, withCode(exitFatal, err)
 	}
@@ -57,6 +58,9 @@ func (p *Program) openTenant(ctx context.Context, cfg *config.Config, o opening)
 	eo := o.engine
 	eo.Source, eo.ESM, eo.Store, eo.Logger, eo.Now, eo.Hooks = chat, esmc, store, p.logger, p.Now, p.Hooks
 	eo.CredentialsStamp = credentialsStamp(cfg)
+	if p.metrics != nil {
+		eo.Observer = engineObserver{p.metrics, cfg.Tenant}
+	}
 	eng := engine.New(cfg, eo)
 	return &tenant{cfg: cfg, store: store, chat: chat, esm: esmc, engine: eng, log: log, creds: eo.CredentialsStamp}, nil
 }
@@ -107,7 +111,11 @@ func bindState(ctx context.Context, store *state.Store, cfg *config.Config, rese
 
 // clients builds the chat source and the ESM client of cfg.
 func (p *Program) clients(cfg *config.Config, log *slog.Logger) (source.Source, *esm.Client, error) {
-	chat, err := sources.New(cfg, log, sources.Env{Now: p.Now})
+	env := sources.Env{Now: p.Now}
+	if p.metrics != nil {
+		env.HTTP.Observer = transportObserver{p.metrics, cfg.Tenant, "chat"}
+	}
+	chat, err := sources.New(cfg, log, env)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -123,9 +131,19 @@ func (p *Program) clients(cfg *config.Config, log *slog.Logger) (source.Source, 
 			CAFile:   cfg.ESM.CAFile,
 			MaxConns: cfg.Sync.Concurrency,
 			Logger:   log.With("api", "esm"),
+			Observer: p.esmObserver(cfg.Tenant),
 		},
 	})
 	return chat, esmc, err
+}
+
+// esmObserver is the metrics observer of a tenant's ESM client; nil
+// without metrics.
+func (p *Program) esmObserver(tenant string) httpclient.Observer {
+	if p.metrics == nil {
+		return nil
+	}
+	return transportObserver{p.metrics, tenant, "esm"}
 }
 
 func (t *tenant) Close() error { return t.store.Close() }
