@@ -138,7 +138,8 @@ func yamlProblem(name string, err error) *Problem {
 }
 
 // ReadFiles reads the files a config refers to: the secrets of
-// chat.token_file and esm.password_file (one trailing line break is
+// chat.token_file, esm.password_file and the chat platform's own *_file
+// keys (chat.app_token_file, chat.client_secret_file; one trailing line break is
 // dropped), and checks that each CA file holds a PEM certificate. Relative
 // names are relative to the working directory. Load calls it after Parse.
 func (c *Config) ReadFiles() error {
@@ -149,6 +150,7 @@ func (c *Config) ReadFiles() error {
 	if c.ESM.PasswordFile != "" {
 		c.ESM.Password = v.readSecret("esm.password_file", c.ESM.PasswordFile)
 	}
+	c.Chat.readFiles(v) // the chat platform's *_file secrets
 	v.checkCA("chat.ca_file", c.Chat.CAFile)
 	v.checkCA("esm.ca_file", c.ESM.CAFile)
 	return v.err()

@@ -324,3 +324,36 @@ esm:
 		t.Errorf("example differs from the defaults:\n%+v\n%+v", c, d)
 	}
 }
+
+func TestLoad_ReadsPlatformSecretFiles(t *testing.T) {
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "secret")
+	if err := os.WriteFile(secret, []byte("s3cr3t\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "acme.yaml")
+	body := `tenant: acme
+schedule: "*/5 * * * *"
+chat:
+  platform: genesys-cloud
+  base_url: https://api.mypurecloud.ie
+  client_id: abc
+  client_secret_file: ` + secret + `
+esm:
+  base_url: https://acme.efectecloud.com/rest-api/itsm/v1
+  login: svc
+  password: pw
+  template: chat_session
+  folder: chat_sessions
+`
+	if err := os.WriteFile(file, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfgs, err := Load(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(cfgs[0].Chat.Genesys.ClientSecret); got != "s3cr3t" {
+		t.Errorf("client secret read from its file = %q", got)
+	}
+}
