@@ -44,8 +44,26 @@ type result struct {
 // closed.
 func run(t *testing.T, args ...string) result {
 	t.Helper()
+	return runProgram(&Program{}, args)
+}
+
+// quickRetry is the wait between attempts of runQuick. Production waits
+// 250 ms to 5 s, and up to 10 s for a Retry-After, which makes a test
+// that injects 5xx and 429 wait for tens of seconds while retrying the
+// same requests the same number of times.
+const quickRetry = time.Millisecond
+
+// runQuick is run with retries that hardly wait, for tests whose subject is
+// not the waiting.
+func runQuick(t *testing.T, args ...string) result {
+	t.Helper()
+	return runProgram(&Program{retryWait: quickRetry}, args)
+}
+
+// runProgram runs args on p, collecting its output.
+func runProgram(p *Program, args []string) result {
 	var out, errs lockedBuffer
-	p := &Program{Stdout: &out, Stderr: &errs}
+	p.Stdout, p.Stderr = &out, &errs
 	code := p.Run(context.Background(), nil, args)
 	return result{code, out.String(), errs.String()}
 }
@@ -86,10 +104,14 @@ func unlimited(t *testing.T, file string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b = bytes.Replace(b, []byte("\nesm:\n"), []byte("\n  max_rps: 0\nesm:\n  max_rps: 0\n"), 1)
-	if err := os.WriteFile(file, b, 0o600); err != nil {
+	if err := os.WriteFile(file, noCeilings(b), 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// noCeilings is the YAML of a tenant file with both rate ceilings lifted.
+func noCeilings(yaml []byte) []byte {
+	return bytes.Replace(yaml, []byte("\nesm:\n"), []byte("\n  max_rps: 0\nesm:\n  max_rps: 0\n"), 1)
 }
 
 // fileError returns the error of the line out prints for an unusable

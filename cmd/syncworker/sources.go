@@ -34,6 +34,7 @@ func (p *Program) newSource(cfg *config.Config, log *slog.Logger) (source.Source
 		CAFile:   cfg.Chat.CAFile,
 		MaxConns: cfg.Sync.Concurrency,
 		Logger:   log.With("api", "chat", "platform", cfg.Chat.Platform),
+		MinWait:  p.retryWait, MaxWait: p.retryWait, MaxRetryAfter: p.retryWait,
 	}, p)
 }
 

@@ -122,6 +122,7 @@ func (p *Program) clients(cfg *config.Config, log *slog.Logger) (source.Source, 
 			CAFile:   cfg.ESM.CAFile,
 			MaxConns: cfg.Sync.Concurrency,
 			Logger:   log.With("api", "esm"),
+			MinWait:  p.retryWait, MaxWait: p.retryWait, MaxRetryAfter: p.retryWait,
 		},
 	})
 	return chat, esmc, err
