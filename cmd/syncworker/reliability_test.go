@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -75,8 +76,9 @@ func TestProcess_SIGKILLAtRandomPointsConverges(t *testing.T) {
 }
 
 // TestSecretsNeverLeak runs every command at debug level with distinctive
-// secrets, through failures too, and searches all output and the state
-// file for them.
+// secrets, through failures and token renewals too, and searches all
+// output and the state file for them. Retries do not wait and the rate
+// ceilings are lifted: what is logged does not depend on the pacing.
 func TestSecretsNeverLeak(t *testing.T) {
 	const (
 		token    = "tok-S3cr3t-Chat-9f8e7d"
@@ -86,12 +88,14 @@ func TestSecretsNeverLeak(t *testing.T) {
 	if _, err := sb.Generate(sandbox.GenOptions{Sessions: 30, MessagesPerSession: 5, Agents: 3, Seed: 9}); err != nil {
 		t.Fatal(err)
 	}
-	sb.SetFaults(sandbox.Everywhere(sandbox.Fault{ServerErrorShare: 0.2, RateLimitShare: 0.1, MalformedShare: 0.05}))
+	faults := sandbox.Fault{ServerErrorShare: 0.2, RateLimitShare: 0.1, MalformedShare: 0.05}
+	sb.SetFaults(sandbox.Everywhere(faults))
 	dir := t.TempDir()
 	t.Setenv("SW_TEST_TOKEN", token)
 	t.Setenv("SW_TEST_PASSWORD", password)
 	body := strings.NewReplacer(sandboxChatToken, "${SW_TEST_TOKEN}", sandboxPassword, "${SW_TEST_PASSWORD}", "login: "+sandboxLogin, "login: svc-sync").
 		Replace(sandboxConfig("acme", addr, filepath.Join(dir, "acme.db")))
+	body = string(noCeilings([]byte(body)))
 	file := filepath.Join(dir, "acme.yaml")
 	os.WriteFile(file, []byte(body), 0o600)
 	wrong := filepath.Join(dir, "wrong", "acme.yaml")
@@ -99,7 +103,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	os.WriteFile(wrong, []byte(strings.Replace(body, "${SW_TEST_PASSWORD}", password+"-wrong", 1)), 0o644)
 
 	var all strings.Builder
-	for _, args := range [][]string{
+	for i, args := range [][]string{
 		{"once", "-config", file, "-log-level", "debug"},
 		{"once", "-config", file, "-log-level", "debug", "-log-format", "json"},
 		{"status", "-config", file},
@@ -108,7 +112,12 @@ func TestSecretsNeverLeak(t *testing.T) {
 		{"once", "-config", wrong, "-log-level", "debug"},
 		{"backfill", "-config", file, "-since", "2000-01-01", "-log-level", "debug"},
 	} {
-		r := run(t, args...)
+		var r result
+		if i == 0 {
+			r = runUntilRenewed(t, sb, faults, args...)
+		} else {
+			r = runQuick(t, args...)
+		}
 		all.WriteString(r.stdout + r.stderr)
 	}
 	state, _ := os.ReadFile(filepath.Join(dir, "acme.db"))
@@ -162,4 +171,50 @@ func TestOnce_UnusableStateExits3ContactingNothing(t *testing.T) {
 			}
 		})
 	}
+}
+
+// runUntilRenewed runs args in-process against sb, slowed down until ESM
+// has granted a second login, and checks that it was granted. Retries do
+// not wait (runQuick), so at full speed a pass would end before its first
+// token is half spent, and a renewal, with what it logs, would never
+// happen under the faults.
+func runUntilRenewed(t *testing.T, sb *sandbox.Server, faults sandbox.Fault, args ...string) result {
+	t.Helper()
+	slow := faults
+	slow.Latency = 100 * time.Millisecond
+	sb.SetFaults(sandbox.Everywhere(slow))
+	done := make(chan struct{})
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
+		for grantedLogins(sb) < 2 {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+		}
+		sb.SetFaults(sandbox.Everywhere(faults))
+	}()
+	r := runQuick(t, args...)
+	close(done)
+	<-watched
+	sb.SetFaults(sandbox.Everywhere(faults))
+	if n := grantedLogins(sb); n < 2 {
+		t.Errorf("%s granted %d login(s); a pass that outlives half a token's life logs in again", args[0], n)
+	}
+	return r
+}
+
+// grantedLogins counts the logins sb answered in full.
+func grantedLogins(sb *sandbox.Server) int {
+	n := 0
+	for _, r := range sb.Requests() {
+		if r.Route == sandbox.RouteLogin && r.Status == http.StatusOK && r.Fault == "" {
+			n++
+		}
+	}
+	return n
 }
