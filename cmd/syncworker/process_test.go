@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -17,36 +16,38 @@ import (
 	"github.com/syncworker/syncworker/internal/state"
 )
 
-var (
-	buildOnce sync.Once
-	binary    string
-	buildErr  error
-)
+// childEnv, set to 1, makes the test binary run the command line instead
+// of the tests: it stands in for the syncworker binary.
+const childEnv = "SYNCWORKER_TEST_RUN_MAIN"
 
-// syncworkerBinary builds the command once per test run.
+// TestMain runs main when the test binary was started as syncworker by a
+// process test. Starting the test binary itself spares a `go build` of
+// the command (seconds, most of them linking) in every test run, and the
+// code the children run is the code under test.
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) == "1" {
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// syncworkerBinary is the executable to start as syncworker; start it
+// with syncworkerEnv.
 func syncworkerBinary(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
-		t.Skip("builds and runs the binary")
+		t.Skip("runs the binary")
 	}
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "syncworker-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binary = filepath.Join(dir, "syncworker")
-		out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
-		if err != nil {
-			buildErr = err
-			binary = string(out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatalf("go build: %v\n%s", buildErr, binary)
+	bin, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return binary
+	return bin
 }
+
+// syncworkerEnv is the environment of a child started as syncworker.
+func syncworkerEnv() []string { return append(os.Environ(), childEnv+"=1") }
 
 // process is a syncworker child process with its output collected.
 type process struct {
@@ -58,7 +59,7 @@ type process struct {
 func start(t *testing.T, args ...string) *process {
 	t.Helper()
 	p := &process{cmd: exec.Command(syncworkerBinary(t), args...), out: &lockedBuffer{}, errOut: &lockedBuffer{}, done: make(chan struct{})}
-	p.cmd.Stdout, p.cmd.Stderr = p.out, p.errOut
+	p.cmd.Stdout, p.cmd.Stderr, p.cmd.Env = p.out, p.errOut, syncworkerEnv()
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

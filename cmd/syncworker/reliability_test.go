@@ -162,6 +162,7 @@ func TestOnce_UnusableStateExits3ContactingNothing(t *testing.T) {
 			os.WriteFile(file, []byte(sandboxConfig("acme", addr, path)), 0o600)
 			sb.ResetStats()
 			cmd := exec.Command("/bin/sh", "-c", tt.shell+`exec "$0" once -config "$1"`, bin, file)
+			cmd.Env = syncworkerEnv()
 			out, _ := cmd.CombinedOutput()
 			if code := cmd.ProcessState.ExitCode(); code != exitFatal || !strings.Contains(string(out), tt.want) {
 				t.Errorf("exit %d, output:\n%s\nwant 3 and %q", code, out, tt.want)
