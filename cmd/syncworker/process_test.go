@@ -135,6 +135,7 @@ func slowTenant(t *testing.T) (sb *sandbox.Server, dir, file string) {
 	sb.SetFaults(sandbox.Everywhere(sandbox.Fault{Latency: 40 * time.Millisecond}))
 	dir = t.TempDir()
 	file = writeConfig(t, dir, "acme", addr, "sync:\n  concurrency: 2\n")
+	unlimited(t, file) // the latency and the two workers make the pass slow, not the ceilings
 	everySecond(t, file)
 	return sb, dir, file
 }
@@ -190,6 +191,7 @@ func TestProcess_SIGTERMDuringOnceFinishesWritesAndExits1(t *testing.T) {
 	if sb.Count(sandbox.RoutePatchCard) >= len(sb.SessionCards()) {
 		t.Errorf("every card was written: the signal came too late to interrupt the pass")
 	}
+	sb.SetFaults(sandbox.Faults{}) // the next pass need not be slow
 	if r := run(t, "once", "-config", file); r.code != exitOK || strings.Contains(r.stdout, "interrupted") {
 		t.Errorf("the next pass: exit %d, %s", r.code, r.stdout)
 	}
@@ -199,9 +201,12 @@ func TestProcess_SIGTERMDuringOnceFinishesWritesAndExits1(t *testing.T) {
 // same way, but a signal is how a long-running worker ends: exit 0.
 func TestProcess_SIGTERMDuringRunFinishesWritesAndExits0(t *testing.T) {
 	sb, dir, file := slowTenant(t)
+	slow := sb.Faults()
+	sb.SetFaults(sandbox.Faults{}) // only the pass the signal interrupts needs to be slow
 	p := start(t, "run", "-config", file, "-stop-timeout", "30s")
 	p.waitFor(t, "tenant=acme ", 1)
 	// Give the next pass writes to do, and signal while it does them.
+	sb.SetFaults(slow)
 	patches := sb.Count(sandbox.RoutePatchCard)
 	appendToAll(t, sb)
 	sigtermAfterWrites(t, p, sb, patches)
