@@ -224,7 +224,8 @@ func TestProcess_SecondSignalExitsAtOnce(t *testing.T) {
 	p := start(t, "run", "-config", file, "-stop-timeout", "60s")
 	waitUntil(t, "a first request", func() bool { return len(sb.Requests()) > 0 })
 	p.cmd.Process.Signal(syscall.SIGTERM)
-	time.Sleep(100 * time.Millisecond)
+	// Two signals sent back to back may be delivered as one.
+	waitUntil(t, "the first signal to be handled", func() bool { return strings.Contains(p.errOut.String(), "msg=\"stopping:") })
 	began := time.Now()
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	code := p.wait(t, 10*time.Second)
