@@ -7,6 +7,7 @@ import (
 )
 
 func TestMaxInWindow(t *testing.T) {
+	t.Parallel()
 	at := func(ms ...int) []time.Time {
 		var out []time.Time
 		for _, m := range ms {
@@ -41,6 +42,7 @@ func TestBench(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs passes against a sandbox with latency")
 	}
+	t.Parallel()
 	// The rate check's pass sends about 140 ESM requests whatever -rate
 	// is. Under a ceiling of 60/s they take over two seconds, and a
 	// ceiling that did not hold would show: unpaced, they all fit in one

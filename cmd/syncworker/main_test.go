@@ -133,6 +133,7 @@ func fileError(t *testing.T, out, file string) string {
 }
 
 func TestOnce_WritesAndSummarises(t *testing.T) {
+	t.Parallel()
 	sb, addr := newSandbox(t, 20, sandbox.Options{})
 	file := writeConfig(t, t.TempDir(), "acme", addr, "")
 	unlimited(t, file)
@@ -151,6 +152,7 @@ func TestOnce_WritesAndSummarises(t *testing.T) {
 }
 
 func TestOnce_StateHeldByAnotherProcessExits3(t *testing.T) {
+	t.Parallel()
 	_, addr := newSandbox(t, 3, sandbox.Options{})
 	dir := t.TempDir()
 	file := writeConfig(t, dir, "acme", addr, "")
@@ -167,6 +169,7 @@ func TestOnce_StateHeldByAnotherProcessExits3(t *testing.T) {
 }
 
 func TestOnce_BadConfigExits2ContactingNothing(t *testing.T) {
+	t.Parallel()
 	sb, addr := newSandbox(t, 3, sandbox.Options{})
 	tests := []struct {
 		name, extra, want string
@@ -199,6 +202,7 @@ func TestOnce_BadConfigExits2ContactingNothing(t *testing.T) {
 }
 
 func TestOnce_OneTenantFailingDoesNotStopAnother(t *testing.T) {
+	t.Parallel()
 	good, goodAddr := newSandbox(t, 10, sandbox.Options{})
 	_, badAddr := newSandbox(t, 10, sandbox.Options{ChatToken: sandboxChatToken, Login: sandboxLogin, Password: "another-password"})
 	dir := t.TempDir()
@@ -233,6 +237,7 @@ func TestOnce_OneTenantFailingDoesNotStopAnother(t *testing.T) {
 }
 
 func TestCheck(t *testing.T) {
+	t.Parallel()
 	_, addr := newSandbox(t, 0, sandbox.Options{})
 	file := writeConfig(t, t.TempDir(), "acme", addr, "")
 	if r := run(t, "check", "-config", file); r.code != exitOK || r.stdout != "tenant=acme ok\n" {
@@ -256,6 +261,7 @@ func TestCheck(t *testing.T) {
 }
 
 func TestCheck_LoginRefused(t *testing.T) {
+	t.Parallel()
 	_, addr := newSandbox(t, 0, sandbox.Options{ChatToken: sandboxChatToken, Login: sandboxLogin, Password: "other"})
 	file := writeConfig(t, t.TempDir(), "acme", addr, "")
 	r := run(t, "check", "-config", file)
@@ -265,6 +271,7 @@ func TestCheck_LoginRefused(t *testing.T) {
 }
 
 func TestStatus_ShowsFailingSession(t *testing.T) {
+	t.Parallel()
 	sb, addr := newSandbox(t, 8, sandbox.Options{})
 	var gone string
 	for _, c := range sb.SessionCards() {
@@ -294,6 +301,7 @@ func TestStatus_ShowsFailingSession(t *testing.T) {
 }
 
 func TestDemo(t *testing.T) {
+	t.Parallel()
 	r := run(t, "demo")
 	if r.code != exitOK {
 		t.Fatalf("demo exit %d\n%s", r.code, r.stderr)
@@ -306,6 +314,7 @@ func TestDemo(t *testing.T) {
 }
 
 func TestUsage(t *testing.T) {
+	t.Parallel()
 	if r := run(t); r.code != exitConfig || !strings.Contains(r.stderr, "usage:") {
 		t.Errorf("no command: exit %d", r.code)
 	}
@@ -327,6 +336,7 @@ func TestRun_ScheduledPassesNeverOverlapAndStopFinishesWrites(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs for several seconds")
 	}
+	t.Parallel()
 	// 8 sessions under the default ESM ceiling of 10 requests/s make a
 	// pass of about 2.5 s: longer than the schedule's second, which is
 	// all that overlapping needs (checked below).

@@ -181,6 +181,7 @@ func checkInterruptedPass(t *testing.T, p *process, sb *sandbox.Server, dir, fil
 // more, and exits 1, so that a pass that did not look at every session
 // never passes for complete.
 func TestProcess_SIGTERMDuringOnceFinishesWritesAndExits1(t *testing.T) {
+	t.Parallel()
 	sb, dir, file := slowTenant(t)
 	p := start(t, "once", "-config", file)
 	sigtermAfterWrites(t, p, sb, 0)
@@ -200,6 +201,7 @@ func TestProcess_SIGTERMDuringOnceFinishesWritesAndExits1(t *testing.T) {
 // TestProcess_SIGTERMDuringRunFinishesWritesAndExits0: `run` stops the
 // same way, but a signal is how a long-running worker ends: exit 0.
 func TestProcess_SIGTERMDuringRunFinishesWritesAndExits0(t *testing.T) {
+	t.Parallel()
 	sb, dir, file := slowTenant(t)
 	slow := sb.Faults()
 	sb.SetFaults(sandbox.Faults{}) // only the pass the signal interrupts needs to be slow
@@ -217,6 +219,7 @@ func TestProcess_SIGTERMDuringRunFinishesWritesAndExits0(t *testing.T) {
 }
 
 func TestProcess_SecondSignalExitsAtOnce(t *testing.T) {
+	t.Parallel()
 	sb, addr := newSandbox(t, 15, sandbox.Options{})
 	sb.SetFaults(sandbox.Everywhere(sandbox.Fault{Latency: 2 * time.Second}))
 	file := writeConfig(t, t.TempDir(), "acme", addr, "")
@@ -235,6 +238,7 @@ func TestProcess_SecondSignalExitsAtOnce(t *testing.T) {
 }
 
 func TestProcess_SecondProcessOnSameStateExits3(t *testing.T) {
+	t.Parallel()
 	_, addr := newSandbox(t, 5, sandbox.Options{})
 	dir := t.TempDir()
 	file := writeConfig(t, dir, "acme", addr, "")

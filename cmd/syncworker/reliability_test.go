@@ -21,6 +21,7 @@ import (
 // then lets one pass finish: every card is right, no card is duplicated,
 // and the state file is sound.
 func TestProcess_SIGKILLAtRandomPointsConverges(t *testing.T) {
+	t.Parallel()
 	sb, addr := newSandbox(t, 0, sandbox.Options{})
 	if _, err := sb.Generate(sandbox.GenOptions{Sessions: 500, MessagesPerSession: 8, Agents: 10, Seed: 5}); err != nil {
 		t.Fatal(err)
@@ -84,6 +85,9 @@ func TestProcess_SIGKILLAtRandomPointsConverges(t *testing.T) {
 // secrets, through failures and token renewals too, and searches all
 // output and the state file for them. Retries do not wait and the rate
 // ceilings are lifted: what is logged does not depend on the pacing.
+//
+// It is the package's one serial test: its secrets come from the
+// environment (t.Setenv), which the tenant files read.
 func TestSecretsNeverLeak(t *testing.T) {
 	const (
 		token    = "tok-S3cr3t-Chat-9f8e7d"
@@ -143,6 +147,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 // TestOnce_UnusableStateExits3ContactingNothing: a full disk, a directory
 // that cannot be made, a file that is not SQLite, a schema from the future.
 func TestOnce_UnusableStateExits3ContactingNothing(t *testing.T) {
+	t.Parallel()
 	bin := syncworkerBinary(t)
 	sb, addr := newSandbox(t, 5, sandbox.Options{})
 	tests := []struct {
