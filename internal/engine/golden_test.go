@@ -18,6 +18,7 @@ import (
 // through the sandbox and checks that the card ESM holds has the values
 // the aggregation golden file predicts.
 func TestPass_GoldenCards(t *testing.T) {
+	t.Parallel()
 	dirs, err := filepath.Glob(filepath.Join("..", "..", "testdata", "golden", "*", "card.json"))
 	if err != nil || len(dirs) < 12 {
 		t.Fatalf("golden cases: %d, %v", len(dirs), err)
