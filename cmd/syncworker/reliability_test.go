@@ -86,8 +86,8 @@ func TestProcess_SIGKILLAtRandomPointsConverges(t *testing.T) {
 // output and the state file for them. Retries do not wait and the rate
 // ceilings are lifted: what is logged does not depend on the pacing.
 //
-// It is the package's one serial test: its secrets come from the
-// environment (t.Setenv), which the tenant files read.
+// It is not parallel: its secrets come from the environment (t.Setenv),
+// which the tenant files read.
 func TestSecretsNeverLeak(t *testing.T) {
 	const (
 		token    = "tok-S3cr3t-Chat-9f8e7d"
