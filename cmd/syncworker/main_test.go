@@ -44,8 +44,26 @@ type result struct {
 // closed.
 func run(t *testing.T, args ...string) result {
 	t.Helper()
+	return runProgram(&Program{}, args)
+}
+
+// quickRetry is the wait between attempts of runQuick. Production waits
+// 250 ms to 5 s, and up to 10 s for a Retry-After, which makes a test
+// that injects 5xx and 429 wait for tens of seconds while retrying the
+// same requests the same number of times.
+const quickRetry = time.Millisecond
+
+// runQuick is run with retries that hardly wait, for tests whose subject is
+// not the waiting.
+func runQuick(t *testing.T, args ...string) result {
+	t.Helper()
+	return runProgram(&Program{retryWait: quickRetry}, args)
+}
+
+// runProgram runs args on p, collecting its output.
+func runProgram(p *Program, args []string) result {
 	var out, errs lockedBuffer
-	p := &Program{Stdout: &out, Stderr: &errs}
+	p.Stdout, p.Stderr = &out, &errs
 	code := p.Run(context.Background(), nil, args)
 	return result{code, out.String(), errs.String()}
 }
@@ -86,10 +104,14 @@ func unlimited(t *testing.T, file string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b = bytes.Replace(b, []byte("\nesm:\n"), []byte("\n  max_rps: 0\nesm:\n  max_rps: 0\n"), 1)
-	if err := os.WriteFile(file, b, 0o600); err != nil {
+	if err := os.WriteFile(file, noCeilings(b), 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// noCeilings is the YAML of a tenant file with both rate ceilings lifted.
+func noCeilings(yaml []byte) []byte {
+	return bytes.Replace(yaml, []byte("\nesm:\n"), []byte("\n  max_rps: 0\nesm:\n  max_rps: 0\n"), 1)
 }
 
 // fileError returns the error of the line out prints for an unusable
@@ -111,6 +133,7 @@ func fileError(t *testing.T, out, file string) string {
 }
 
 func TestOnce_WritesAndSummarises(t *testing.T) {
+	t.Parallel()
 	sb, addr := newSandbox(t, 20, sandbox.Options{})
 	file := writeConfig(t, t.TempDir(), "acme", addr, "")
 	unlimited(t, file)
@@ -129,6 +152,7 @@ func TestOnce_WritesAndSummarises(t *testing.T) {
 }
 
 func TestOnce_StateHeldByAnotherProcessExits3(t *testing.T) {
+	t.Parallel()
 	_, addr := newSandbox(t, 3, sandbox.Options{})
 	dir := t.TempDir()
 	file := writeConfig(t, dir, "acme", addr, "")
@@ -145,6 +169,7 @@ func TestOnce_StateHeldByAnotherProcessExits3(t *testing.T) {
 }
 
 func TestOnce_BadConfigExits2ContactingNothing(t *testing.T) {
+	t.Parallel()
 	sb, addr := newSandbox(t, 3, sandbox.Options{})
 	tests := []struct {
 		name, extra, want string
@@ -177,6 +202,7 @@ func TestOnce_BadConfigExits2ContactingNothing(t *testing.T) {
 }
 
 func TestOnce_OneTenantFailingDoesNotStopAnother(t *testing.T) {
+	t.Parallel()
 	good, goodAddr := newSandbox(t, 10, sandbox.Options{})
 	_, badAddr := newSandbox(t, 10, sandbox.Options{ChatToken: sandboxChatToken, Login: sandboxLogin, Password: "another-password"})
 	dir := t.TempDir()
@@ -211,6 +237,7 @@ func TestOnce_OneTenantFailingDoesNotStopAnother(t *testing.T) {
 }
 
 func TestCheck(t *testing.T) {
+	t.Parallel()
 	_, addr := newSandbox(t, 0, sandbox.Options{})
 	file := writeConfig(t, t.TempDir(), "acme", addr, "")
 	if r := run(t, "check", "-config", file); r.code != exitOK || r.stdout != "tenant=acme ok\n" {
@@ -234,6 +261,7 @@ func TestCheck(t *testing.T) {
 }
 
 func TestCheck_LoginRefused(t *testing.T) {
+	t.Parallel()
 	_, addr := newSandbox(t, 0, sandbox.Options{ChatToken: sandboxChatToken, Login: sandboxLogin, Password: "other"})
 	file := writeConfig(t, t.TempDir(), "acme", addr, "")
 	r := run(t, "check", "-config", file)
@@ -243,6 +271,7 @@ func TestCheck_LoginRefused(t *testing.T) {
 }
 
 func TestStatus_ShowsFailingSession(t *testing.T) {
+	t.Parallel()
 	sb, addr := newSandbox(t, 8, sandbox.Options{})
 	var gone string
 	for _, c := range sb.SessionCards() {
@@ -272,6 +301,7 @@ func TestStatus_ShowsFailingSession(t *testing.T) {
 }
 
 func TestDemo(t *testing.T) {
+	t.Parallel()
 	r := run(t, "demo")
 	if r.code != exitOK {
 		t.Fatalf("demo exit %d\n%s", r.code, r.stderr)
@@ -284,6 +314,7 @@ func TestDemo(t *testing.T) {
 }
 
 func TestUsage(t *testing.T) {
+	t.Parallel()
 	if r := run(t); r.code != exitConfig || !strings.Contains(r.stderr, "usage:") {
 		t.Errorf("no command: exit %d", r.code)
 	}
@@ -305,9 +336,11 @@ func TestRun_ScheduledPassesNeverOverlapAndStopFinishesWrites(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs for several seconds")
 	}
-	// 15 sessions under the default ESM ceiling of 10 requests/s make a
-	// pass of a few seconds: longer than the schedule's second.
-	sb, addr := newSandbox(t, 15, sandbox.Options{})
+	t.Parallel()
+	// 8 sessions under the default ESM ceiling of 10 requests/s make a
+	// pass of about 2.5 s: longer than the schedule's second, which is
+	// all that overlapping needs (checked below).
+	sb, addr := newSandbox(t, 8, sandbox.Options{})
 	sb.SetFaults(sandbox.Faults{Chat: sandbox.Fault{Latency: 40 * time.Millisecond}, ESM: sandbox.Fault{Latency: 40 * time.Millisecond}})
 	dir := t.TempDir()
 	file := writeConfig(t, dir, "acme", addr, "sync:\n  concurrency: 2\n")
@@ -355,6 +388,10 @@ func TestRun_ScheduledPassesNeverOverlapAndStopFinishesWrites(t *testing.T) {
 		if older.Finished.IsZero() || newer.Started.Before(older.Finished) {
 			t.Errorf("passes overlap or one never finished: %+v then %+v", older, newer)
 		}
+	}
+	if first := runs[len(runs)-1]; first.Finished.Sub(first.Started) <= time.Second {
+		t.Errorf("the first pass took %v, no longer than the schedule's second: no tick came during it",
+			first.Finished.Sub(first.Started))
 	}
 	if runs[0].Finished.IsZero() {
 		t.Errorf("the pass running at stop did not finish: %+v", runs[0])

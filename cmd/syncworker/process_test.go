@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -17,36 +16,38 @@ import (
 	"github.com/syncworker/syncworker/internal/state"
 )
 
-var (
-	buildOnce sync.Once
-	binary    string
-	buildErr  error
-)
+// childEnv, set to 1, makes the test binary run the command line instead
+// of the tests: it stands in for the syncworker binary.
+const childEnv = "SYNCWORKER_TEST_RUN_MAIN"
 
-// syncworkerBinary builds the command once per test run.
+// TestMain runs main when the test binary was started as syncworker by a
+// process test. Starting the test binary itself spares a `go build` of
+// the command (seconds, most of them linking) in every test run, and the
+// code the children run is the code under test.
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) == "1" {
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// syncworkerBinary is the executable to start as syncworker; start it
+// with syncworkerEnv.
 func syncworkerBinary(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
-		t.Skip("builds and runs the binary")
+		t.Skip("runs the binary")
 	}
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "syncworker-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binary = filepath.Join(dir, "syncworker")
-		out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
-		if err != nil {
-			buildErr = err
-			binary = string(out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatalf("go build: %v\n%s", buildErr, binary)
+	bin, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return binary
+	return bin
 }
+
+// syncworkerEnv is the environment of a child started as syncworker.
+func syncworkerEnv() []string { return append(os.Environ(), childEnv+"=1") }
 
 // process is a syncworker child process with its output collected.
 type process struct {
@@ -58,7 +59,7 @@ type process struct {
 func start(t *testing.T, args ...string) *process {
 	t.Helper()
 	p := &process{cmd: exec.Command(syncworkerBinary(t), args...), out: &lockedBuffer{}, errOut: &lockedBuffer{}, done: make(chan struct{})}
-	p.cmd.Stdout, p.cmd.Stderr = p.out, p.errOut
+	p.cmd.Stdout, p.cmd.Stderr, p.cmd.Env = p.out, p.errOut, syncworkerEnv()
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -134,6 +135,7 @@ func slowTenant(t *testing.T) (sb *sandbox.Server, dir, file string) {
 	sb.SetFaults(sandbox.Everywhere(sandbox.Fault{Latency: 40 * time.Millisecond}))
 	dir = t.TempDir()
 	file = writeConfig(t, dir, "acme", addr, "sync:\n  concurrency: 2\n")
+	unlimited(t, file) // the latency and the two workers make the pass slow, not the ceilings
 	everySecond(t, file)
 	return sb, dir, file
 }
@@ -179,6 +181,7 @@ func checkInterruptedPass(t *testing.T, p *process, sb *sandbox.Server, dir, fil
 // more, and exits 1, so that a pass that did not look at every session
 // never passes for complete.
 func TestProcess_SIGTERMDuringOnceFinishesWritesAndExits1(t *testing.T) {
+	t.Parallel()
 	sb, dir, file := slowTenant(t)
 	p := start(t, "once", "-config", file)
 	sigtermAfterWrites(t, p, sb, 0)
@@ -189,6 +192,7 @@ func TestProcess_SIGTERMDuringOnceFinishesWritesAndExits1(t *testing.T) {
 	if sb.Count(sandbox.RoutePatchCard) >= len(sb.SessionCards()) {
 		t.Errorf("every card was written: the signal came too late to interrupt the pass")
 	}
+	sb.SetFaults(sandbox.Faults{}) // the next pass need not be slow
 	if r := run(t, "once", "-config", file); r.code != exitOK || strings.Contains(r.stdout, "interrupted") {
 		t.Errorf("the next pass: exit %d, %s", r.code, r.stdout)
 	}
@@ -197,10 +201,14 @@ func TestProcess_SIGTERMDuringOnceFinishesWritesAndExits1(t *testing.T) {
 // TestProcess_SIGTERMDuringRunFinishesWritesAndExits0: `run` stops the
 // same way, but a signal is how a long-running worker ends: exit 0.
 func TestProcess_SIGTERMDuringRunFinishesWritesAndExits0(t *testing.T) {
+	t.Parallel()
 	sb, dir, file := slowTenant(t)
+	slow := sb.Faults()
+	sb.SetFaults(sandbox.Faults{}) // only the pass the signal interrupts needs to be slow
 	p := start(t, "run", "-config", file, "-stop-timeout", "30s")
 	p.waitFor(t, "tenant=acme ", 1)
 	// Give the next pass writes to do, and signal while it does them.
+	sb.SetFaults(slow)
 	patches := sb.Count(sandbox.RoutePatchCard)
 	appendToAll(t, sb)
 	sigtermAfterWrites(t, p, sb, patches)
@@ -211,6 +219,7 @@ func TestProcess_SIGTERMDuringRunFinishesWritesAndExits0(t *testing.T) {
 }
 
 func TestProcess_SecondSignalExitsAtOnce(t *testing.T) {
+	t.Parallel()
 	sb, addr := newSandbox(t, 15, sandbox.Options{})
 	sb.SetFaults(sandbox.Everywhere(sandbox.Fault{Latency: 2 * time.Second}))
 	file := writeConfig(t, t.TempDir(), "acme", addr, "")
@@ -218,7 +227,8 @@ func TestProcess_SecondSignalExitsAtOnce(t *testing.T) {
 	p := start(t, "run", "-config", file, "-stop-timeout", "60s")
 	waitUntil(t, "a first request", func() bool { return len(sb.Requests()) > 0 })
 	p.cmd.Process.Signal(syscall.SIGTERM)
-	time.Sleep(100 * time.Millisecond)
+	// Two signals sent back to back may be delivered as one.
+	waitUntil(t, "the first signal to be handled", func() bool { return strings.Contains(p.errOut.String(), "msg=\"stopping:") })
 	began := time.Now()
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	code := p.wait(t, 10*time.Second)
@@ -228,6 +238,7 @@ func TestProcess_SecondSignalExitsAtOnce(t *testing.T) {
 }
 
 func TestProcess_SecondProcessOnSameStateExits3(t *testing.T) {
+	t.Parallel()
 	_, addr := newSandbox(t, 5, sandbox.Options{})
 	dir := t.TempDir()
 	file := writeConfig(t, dir, "acme", addr, "")

@@ -55,6 +55,11 @@ type Program struct {
 	// metrics, when set, receive what the tenants do (run -listen,
 	// -metrics-file).
 	metrics *metrics.Metrics
+	// retryWait, when not zero, replaces the clients' waits between
+	// attempts: both back-off bounds and the cap on Retry-After. Tests
+	// set it so that a 5xx or 429 is retried at once; zero keeps the
+	// httpclient defaults.
+	retryWait time.Duration
 }
 
 // command is one subcommand.

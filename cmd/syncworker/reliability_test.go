@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +21,7 @@ import (
 // then lets one pass finish: every card is right, no card is duplicated,
 // and the state file is sound.
 func TestProcess_SIGKILLAtRandomPointsConverges(t *testing.T) {
+	t.Parallel()
 	sb, addr := newSandbox(t, 0, sandbox.Options{})
 	if _, err := sb.Generate(sandbox.GenOptions{Sessions: 500, MessagesPerSession: 8, Agents: 10, Seed: 5}); err != nil {
 		t.Fatal(err)
@@ -37,7 +39,12 @@ func TestProcess_SIGKILLAtRandomPointsConverges(t *testing.T) {
 			appendToAll(t, sb)
 		}
 		p := start(t, "once", "-config", file)
-		time.Sleep(time.Duration(rng.IntN(1500)) * time.Millisecond)
+		// Most passes end by themselves before their kill point: waiting
+		// on to kill a process that is gone would only take time.
+		select {
+		case <-p.done:
+		case <-time.After(time.Duration(rng.IntN(1500)) * time.Millisecond):
+		}
 		p.cmd.Process.Kill()
 		p.wait(t, 10*time.Second)
 	}
@@ -75,8 +82,12 @@ func TestProcess_SIGKILLAtRandomPointsConverges(t *testing.T) {
 }
 
 // TestSecretsNeverLeak runs every command at debug level with distinctive
-// secrets, through failures too, and searches all output and the state
-// file for them.
+// secrets, through failures and token renewals too, and searches all
+// output and the state file for them. Retries do not wait and the rate
+// ceilings are lifted: what is logged does not depend on the pacing.
+//
+// It is not parallel: its secrets come from the environment (t.Setenv),
+// which the tenant files read.
 func TestSecretsNeverLeak(t *testing.T) {
 	const (
 		token    = "tok-S3cr3t-Chat-9f8e7d"
@@ -86,12 +97,14 @@ func TestSecretsNeverLeak(t *testing.T) {
 	if _, err := sb.Generate(sandbox.GenOptions{Sessions: 30, MessagesPerSession: 5, Agents: 3, Seed: 9}); err != nil {
 		t.Fatal(err)
 	}
-	sb.SetFaults(sandbox.Everywhere(sandbox.Fault{ServerErrorShare: 0.2, RateLimitShare: 0.1, MalformedShare: 0.05}))
+	faults := sandbox.Fault{ServerErrorShare: 0.2, RateLimitShare: 0.1, MalformedShare: 0.05}
+	sb.SetFaults(sandbox.Everywhere(faults))
 	dir := t.TempDir()
 	t.Setenv("SW_TEST_TOKEN", token)
 	t.Setenv("SW_TEST_PASSWORD", password)
 	body := strings.NewReplacer(sandboxChatToken, "${SW_TEST_TOKEN}", sandboxPassword, "${SW_TEST_PASSWORD}", "login: "+sandboxLogin, "login: svc-sync").
 		Replace(sandboxConfig("acme", addr, filepath.Join(dir, "acme.db")))
+	body = string(noCeilings([]byte(body)))
 	file := filepath.Join(dir, "acme.yaml")
 	os.WriteFile(file, []byte(body), 0o600)
 	wrong := filepath.Join(dir, "wrong", "acme.yaml")
@@ -99,7 +112,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	os.WriteFile(wrong, []byte(strings.Replace(body, "${SW_TEST_PASSWORD}", password+"-wrong", 1)), 0o644)
 
 	var all strings.Builder
-	for _, args := range [][]string{
+	for i, args := range [][]string{
 		{"once", "-config", file, "-log-level", "debug"},
 		{"once", "-config", file, "-log-level", "debug", "-log-format", "json"},
 		{"status", "-config", file},
@@ -108,7 +121,12 @@ func TestSecretsNeverLeak(t *testing.T) {
 		{"once", "-config", wrong, "-log-level", "debug"},
 		{"backfill", "-config", file, "-since", "2000-01-01", "-log-level", "debug"},
 	} {
-		r := run(t, args...)
+		var r result
+		if i == 0 {
+			r = runUntilRenewed(t, sb, faults, args...)
+		} else {
+			r = runQuick(t, args...)
+		}
 		all.WriteString(r.stdout + r.stderr)
 	}
 	state, _ := os.ReadFile(filepath.Join(dir, "acme.db"))
@@ -129,6 +147,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 // TestOnce_UnusableStateExits3ContactingNothing: a full disk, a directory
 // that cannot be made, a file that is not SQLite, a schema from the future.
 func TestOnce_UnusableStateExits3ContactingNothing(t *testing.T) {
+	t.Parallel()
 	bin := syncworkerBinary(t)
 	sb, addr := newSandbox(t, 5, sandbox.Options{})
 	tests := []struct {
@@ -153,6 +172,7 @@ func TestOnce_UnusableStateExits3ContactingNothing(t *testing.T) {
 			os.WriteFile(file, []byte(sandboxConfig("acme", addr, path)), 0o600)
 			sb.ResetStats()
 			cmd := exec.Command("/bin/sh", "-c", tt.shell+`exec "$0" once -config "$1"`, bin, file)
+			cmd.Env = syncworkerEnv()
 			out, _ := cmd.CombinedOutput()
 			if code := cmd.ProcessState.ExitCode(); code != exitFatal || !strings.Contains(string(out), tt.want) {
 				t.Errorf("exit %d, output:\n%s\nwant 3 and %q", code, out, tt.want)
@@ -162,4 +182,50 @@ func TestOnce_UnusableStateExits3ContactingNothing(t *testing.T) {
 			}
 		})
 	}
+}
+
+// runUntilRenewed runs args in-process against sb, slowed down until ESM
+// has granted a second login, and checks that it was granted. Retries do
+// not wait (runQuick), so at full speed a pass would end before its first
+// token is half spent, and a renewal, with what it logs, would never
+// happen under the faults.
+func runUntilRenewed(t *testing.T, sb *sandbox.Server, faults sandbox.Fault, args ...string) result {
+	t.Helper()
+	slow := faults
+	slow.Latency = 100 * time.Millisecond
+	sb.SetFaults(sandbox.Everywhere(slow))
+	done := make(chan struct{})
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
+		for grantedLogins(sb) < 2 {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+		}
+		sb.SetFaults(sandbox.Everywhere(faults))
+	}()
+	r := runQuick(t, args...)
+	close(done)
+	<-watched
+	sb.SetFaults(sandbox.Everywhere(faults))
+	if n := grantedLogins(sb); n < 2 {
+		t.Errorf("%s granted %d login(s); a pass that outlives half a token's life logs in again", args[0], n)
+	}
+	return r
+}
+
+// grantedLogins counts the logins sb answered in full.
+func grantedLogins(sb *sandbox.Server) int {
+	n := 0
+	for _, r := range sb.Requests() {
+		if r.Route == sandbox.RouteLogin && r.Status == http.StatusOK && r.Fault == "" {
+			n++
+		}
+	}
+	return n
 }

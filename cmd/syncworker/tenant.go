@@ -112,6 +112,7 @@ func bindState(ctx context.Context, store *state.Store, cfg *config.Config, rese
 // clients builds the chat source and the ESM client of cfg.
 func (p *Program) clients(cfg *config.Config, log *slog.Logger) (source.Source, *esm.Client, error) {
 	env := sources.Env{Now: p.Now}
+	env.HTTP.MinWait, env.HTTP.MaxWait, env.HTTP.MaxRetryAfter = p.retryWait, p.retryWait, p.retryWait
 	if p.metrics != nil {
 		env.HTTP.Observer = transportObserver{p.metrics, cfg.Tenant, "chat"}
 	}
@@ -132,6 +133,7 @@ func (p *Program) clients(cfg *config.Config, log *slog.Logger) (source.Source, 
 			MaxConns: cfg.Sync.Concurrency,
 			Logger:   log.With("api", "esm"),
 			Observer: p.esmObserver(cfg.Tenant),
+			MinWait:  p.retryWait, MaxWait: p.retryWait, MaxRetryAfter: p.retryWait,
 		},
 	})
 	return chat, esmc, err

@@ -13,6 +13,7 @@ import (
 )
 
 func TestClassify(t *testing.T) {
+	t.Parallel()
 	wrap := func(err error) error { return fmt.Errorf("fetch session ws-1: %w", err) }
 	// apiErr is an adapter's typed error for a status, matching a kind as
 	// the source contract asks.
@@ -46,6 +47,7 @@ func TestClassify(t *testing.T) {
 }
 
 func TestBackoff(t *testing.T) {
+	t.Parallel()
 	for failures, want := range map[int]string{1: "1m0s", 2: "2m0s", 3: "4m0s", 11: "17h4m0s", 12: "24h0m0s", 40: "24h0m0s"} {
 		if got := backoff(failures).String(); got != want {
 			t.Errorf("backoff(%d) = %s, want %s", failures, got, want)
@@ -54,6 +56,7 @@ func TestBackoff(t *testing.T) {
 }
 
 func TestRefusedReference(t *testing.T) {
+	t.Parallel()
 	cfg := config.Default()
 	cfg.ESM.Attributes.Customer = "" // disabled: must not match an error with no attribute
 	e := &Engine{cfg: cfg}

@@ -35,6 +35,7 @@ func (h *harness) activeCards() int {
 }
 
 func TestPass_SecondPassWritesNothing(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, "")
 	h.generate(30)
 	active := h.activeCards()
@@ -53,6 +54,7 @@ func TestPass_SecondPassWritesNothing(t *testing.T) {
 }
 
 func TestPass_NewMessagesRewriteOneCard(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, "")
 	h.sb.AddCase(liveSession("ws-a"), liveMessages("ws-a"))
 	h.sb.AddCase(liveSession("ws-b"), liveMessages("ws-b"))
@@ -86,6 +88,7 @@ func TestPass_NewMessagesRewriteOneCard(t *testing.T) {
 }
 
 func TestPass_EndedSessionClosedAndNeverPolled(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, "")
 	h.sb.AddCase(liveSession("ws-a"), liveMessages("ws-a"))
 	h.pass()
@@ -110,6 +113,7 @@ func TestPass_EndedSessionClosedAndNeverPolled(t *testing.T) {
 }
 
 func TestPass_ExpiredSessionClosed(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, "sync:\n  max_active_age: 2h\n")
 	h.sb.AddCase(liveSession("ws-a"), liveMessages("ws-a"))
 	h.pass()
@@ -124,6 +128,7 @@ func TestPass_ExpiredSessionClosed(t *testing.T) {
 }
 
 func TestPass_FailingSessionBacksOff(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, "")
 	ids := h.generate(10)
 	gone := ids[0]
@@ -156,6 +161,7 @@ func TestPass_FailingSessionBacksOff(t *testing.T) {
 }
 
 func TestPass_DeletedCardDropped(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, "")
 	h.sb.AddCase(liveSession("ws-a"), liveMessages("ws-a"))
 	h.sb.AddCase(liveSession("ws-b"), liveMessages("ws-b"))
@@ -174,6 +180,7 @@ func TestPass_DeletedCardDropped(t *testing.T) {
 }
 
 func TestPass_CrashBetweenPatchAndCommit(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, "")
 	h.sb.AddCase(liveSession("ws-a"), liveMessages("ws-a"))
 	h.sb.AddCase(liveSession("ws-b"), liveMessages("ws-b"))
@@ -211,6 +218,7 @@ func TestPass_CrashBetweenPatchAndCommit(t *testing.T) {
 }
 
 func TestPass_AgentWithoutPersonCard(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, "")
 	s := liveSession("ws-a")
 	s.LiveChats[0].Agents = append(s.LiveChats[0].Agents,
@@ -247,6 +255,7 @@ func TestPass_AgentWithoutPersonCard(t *testing.T) {
 }
 
 func TestBackfill_CreatesCardsOnce(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, "")
 	if _, err := h.sb.Generate(sandbox.GenOptions{Sessions: 12, MessagesPerSession: 5, Agents: 3, Seed: 3,
 		Start: epoch.Add(-48 * time.Hour), Span: 24 * time.Hour, NoCards: true, EndedShare: 0.7}); err != nil {
@@ -272,6 +281,7 @@ func TestBackfill_CreatesCardsOnce(t *testing.T) {
 }
 
 func TestBackfill_Until(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, "")
 	h.sb.AddSession(liveSession("ws-old"), liveMessages("ws-old"))
 	late := liveSession("ws-new")
@@ -312,6 +322,7 @@ func liveMessages(id string) []aggregate.Message {
 }
 
 func TestPass_ChatPlatformDownIsFatalAndChargesNoSession(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, "sync:\n  concurrency: 2\n")
 	h.generate(30)
 	h.sb.SetFaults(sandbox.Faults{Chat: sandbox.Fault{ServerErrorShare: 1}})
@@ -333,6 +344,7 @@ func TestPass_ChatPlatformDownIsFatalAndChargesNoSession(t *testing.T) {
 }
 
 func TestPass_IdlePassSendsNoSessionRequest(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, "")
 	h.generate(40)
 	h.pass()
@@ -350,6 +362,7 @@ func TestPass_IdlePassSendsNoSessionRequest(t *testing.T) {
 }
 
 func TestPass_OnlyChangedSessionsFetched(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, "sync:\n  refresh_after: 24h\n")
 	for _, id := range []string{"ws-a", "ws-b", "ws-c"} {
 		h.sb.AddCase(liveSession(id), liveMessages(id))
@@ -367,6 +380,7 @@ func TestPass_OnlyChangedSessionsFetched(t *testing.T) {
 }
 
 func TestPass_DeferredSessionRetriedWithoutChange(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, "")
 	for _, id := range []string{"ws-a", "ws-b"} {
 		h.sb.AddCase(liveSession(id), liveMessages(id))
@@ -396,6 +410,7 @@ func TestPass_DeferredSessionRetriedWithoutChange(t *testing.T) {
 // distinct email (customers and agents), however many sessions share it,
 // and not at all for people without an email.
 func TestPass_OneLookupPerDistinctPerson(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, "sync:\n  concurrency: 8\n")
 	ids := h.generate(120)
 	emails := map[string]bool{}

@@ -35,6 +35,7 @@ func TestPass_FlakyAPIsConverge(t *testing.T) {
 	if testing.Short() {
 		t.Skip("1,000 sessions")
 	}
+	t.Parallel()
 	h := newHarnessWith(t, "sync:\n  concurrency: 16\n", func(o *sandbox.Options) { o.RequestLogSize = 200000 })
 	ids := h.generate(1000)
 	h.sb.SetFaults(sandbox.Faults{Seed: 1,
@@ -92,6 +93,7 @@ func TestPass_TokenExpiresDuringPass(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a pass of several seconds")
 	}
+	t.Parallel()
 	h := newHarnessWith(t, "sync:\n  concurrency: 4\n", func(o *sandbox.Options) {
 		o.TokenTTL = 2 * time.Second
 		o.Now = time.Now // token expiry follows the wall clock
@@ -120,8 +122,10 @@ func TestPass_TokenExpiresDuringPass(t *testing.T) {
 // connections and never answers, or trickles its body, ends each request
 // at its timeout and the pass at its deadline; the pass reports.
 func TestPass_StuckServerEndsAtDeadline(t *testing.T) {
+	t.Parallel()
 	for _, mode := range []string{"silent", "trickle"} {
 		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
 			release := make(chan struct{})
 			stuck := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				if mode == "trickle" {
@@ -169,6 +173,7 @@ func TestPass_StuckServerEndsAtDeadline(t *testing.T) {
 // TestPass_HostileTranscript: a message of 10 MB fails only its session,
 // with an error naming it, and leaves its card as it was.
 func TestPass_HostileTranscript(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, "")
 	h.sb.AddCase(liveSession("ws-ok"), liveMessages("ws-ok"))
 	bad := liveMessages("ws-huge")
@@ -191,6 +196,7 @@ func TestPass_HostileTranscript(t *testing.T) {
 // garbles one entry's times; the pass goes on, and that session is fetched
 // (its own data checks) and written.
 func TestPass_GarbledListingEntryDoesNotStopPasses(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, "")
 	for _, id := range []string{"ws-a", "ws-b"} {
 		h.sb.AddCase(liveSession(id), liveMessages(id))
