@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"slices"
 	"time"
 
 	"github.com/syncworker/syncworker/internal/aggregate"
@@ -94,19 +95,29 @@ func (e *Engine) write(ctx context.Context, st state.Session) (outcome, error) {
 		return failed, fatal(err)
 	}
 	card := aggregate.Aggregate(sess, append(stored, fresh...), e.aggregateOptions(e.now()))
-	hashes, changed, err := e.writeCard(ctx, st, card)
-	if err != nil {
-		return failed, err
-	}
 	var reopenUntil time.Time
 	if sess.Reopenable(e.now()) {
 		reopenUntil = sess.ReopenableUntil
 	}
-	err = e.store.Commit(ctx, state.Commit{
-		ID: st.ID, NewMessages: fresh, Cursor: cursor, Written: hashes, UpdatedAt: sess.UpdatedAt,
-		StartedAt: sess.StartedAt, FetchedAt: fetchedAt, ReopenUntil: reopenUntil, Done: !card.Active,
+	commit := func(written map[string]string, done bool) error {
+		return e.store.Commit(ctx, state.Commit{
+			ID: st.ID, NewMessages: fresh, Cursor: cursor, Written: written, UpdatedAt: sess.UpdatedAt,
+			StartedAt: sess.StartedAt, FetchedAt: fetchedAt, ReopenUntil: reopenUntil, Done: done,
+		})
+	}
+	hashes, changed, err := e.writeCard(ctx, st, card, func(accepted map[string]string) error {
+		// ESM took the values of a closing write: remember them before
+		// the inactive value goes, so that a failure of that last PATCH
+		// does not send them again.
+		if err := commit(accepted, false); err != nil {
+			return fatal(err)
+		}
+		return nil
 	})
 	if err != nil {
+		return failed, err
+	}
+	if err := commit(hashes, !card.Active); err != nil {
 		return failed, fatal(err)
 	}
 	switch {
@@ -126,17 +137,28 @@ func (e *Engine) write(ctx context.Context, st state.Session) (outcome, error) {
 // hashes of every value now on it and the attributes it sent. A refused
 // reference to a cached Person card (deleted or merged in ESM) drops the
 // cache entries and is tried once more with people looked up again.
-func (e *Engine) writeCard(ctx context.Context, st state.Session, card aggregate.Card) (map[string]string, map[string][]esm.Value, error) {
+//
+// accepted is called with the hashes of a closing write's values once ESM
+// accepted them, before the inactive value is sent.
+func (e *Engine) writeCard(ctx context.Context, st state.Session, card aggregate.Card,
+	accepted func(map[string]string) error) (map[string]string, map[string][]esm.Value, error) {
 	hashes, changed, err := e.changes(ctx, st, card)
 	if err != nil || len(changed) == 0 {
 		return hashes, changed, err
 	}
-	err = e.patch(ctx, st.CardID, changed, !card.Active)
+	acceptedCodes := func(codes []string) error {
+		part := make(map[string]string, len(codes))
+		for _, c := range codes {
+			part[c] = hashes[c]
+		}
+		return accepted(part)
+	}
+	err = e.patch(ctx, st.CardID, changed, !card.Active, acceptedCodes)
 	if e.refusedReference(err) {
 		e.log.Info("ESM refused a Person reference; looking the people up again", "session", st.ID, "card", st.CardID, "err", err)
 		e.people.forget(ctx, card)
 		if hashes, changed, err = e.changes(ctx, st, card); err == nil && len(changed) > 0 {
-			err = e.patch(ctx, st.CardID, changed, !card.Active)
+			err = e.patch(ctx, st.CardID, changed, !card.Active, acceptedCodes)
 		}
 	}
 	if err != nil {
@@ -169,7 +191,10 @@ func (e *Engine) changes(ctx context.Context, st state.Session, card aggregate.C
 // value only once ESM accepted every other value, in a PATCH of its own:
 // ESM may apply part of a refused PATCH, and a card closed with wrong
 // values would never be revisited.
-func (e *Engine) patch(ctx context.Context, cardID string, changed map[string][]esm.Value, closing bool) error {
+// accepted gets the codes of the values ESM took before the inactive one
+// is sent.
+func (e *Engine) patch(ctx context.Context, cardID string, changed map[string][]esm.Value, closing bool,
+	accepted func(codes []string) error) error {
 	tmpl, active := e.cfg.ESM.Template, e.cfg.ESM.Attributes.Active
 	inactive, ok := changed[active]
 	if !closing || !ok || len(changed) == 1 {
@@ -178,6 +203,9 @@ func (e *Engine) patch(ctx context.Context, cardID string, changed map[string][]
 	rest := maps.Clone(changed)
 	delete(rest, active)
 	if err := e.esm.PatchCard(ctx, tmpl, cardID, rest); err != nil {
+		return err
+	}
+	if err := accepted(slices.Collect(maps.Keys(rest))); err != nil {
 		return err
 	}
 	return e.esm.PatchCard(ctx, tmpl, cardID, map[string][]esm.Value{active: inactive})
