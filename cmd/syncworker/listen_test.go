@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -204,8 +202,7 @@ func TestRun_ReadyzReportsFatalPass(t *testing.T) {
 	t.Parallel()
 	_, sbAddr := newSandbox(t, 2, sandbox.Options{})
 	file := writeConfig(t, t.TempDir(), "acme", sbAddr, "")
-	b, _ := os.ReadFile(file)
-	os.WriteFile(file, bytes.Replace(b, []byte("password: "+sandboxPassword), []byte("password: wrong"), 1), 0o600)
+	wrongPassword(t, file)
 	addr, out, stop := listeningRun(t, "-config", file)
 	defer stop()
 	waitFor(t, 20*time.Second, "the first pass", func() bool { return strings.Contains(out.String(), "tenant=acme") })

@@ -68,14 +68,7 @@ func TestOnce_RefusedLoginBacksOffAcrossRuns(t *testing.T) {
 	t.Parallel()
 	sb, addr := newSandbox(t, 3, sandbox.Options{})
 	file := writeConfig(t, t.TempDir(), "acme", addr, "")
-	b, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b = bytes.Replace(b, []byte("password: "+sandboxPassword), []byte("password: wrong-password"), 1)
-	if err := os.WriteFile(file, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	wrongPassword(t, file)
 	for i := range 2 {
 		r := run(t, "once", "-config", file)
 		if r.code != exitFatal {
@@ -88,5 +81,19 @@ func TestOnce_RefusedLoginBacksOffAcrossRuns(t *testing.T) {
 	r := run(t, "status", "-config", file)
 	if !strings.Contains(r.stdout, "esm_login: refused=1 next_attempt=") || strings.Contains(r.stdout, "wrong-password") {
 		t.Errorf("status:\n%s", r.stdout)
+	}
+}
+
+// wrongPassword makes the tenant file log in to the sandbox's ESM with a
+// password it refuses.
+func wrongPassword(t *testing.T, file string) {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = bytes.Replace(b, []byte("password: "+sandboxPassword), []byte("password: wrong-password"), 1)
+	if err := os.WriteFile(file, b, 0o600); err != nil {
+		t.Fatal(err)
 	}
 }
