@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -36,7 +37,15 @@ type tokenSource struct {
 	mu     sync.Mutex
 	tok    string
 	expiry time.Time // when to renew, already less the margin
+	// recent are the last access tokens, for redaction: a token is a
+	// secret too while it lives. Guarded by recentMu, not mu, as errors
+	// are redacted while mu is held.
+	recentMu sync.Mutex
+	recent   []string
 }
+
+// maxRecentTokens is how many past tokens errors are cleaned of.
+const maxRecentTokens = 4
 
 func newTokenSource(c *Client, tokenURL, id, secret string) *tokenSource {
 	return &tokenSource{c: c, url: tokenURL,
@@ -57,8 +66,25 @@ func (ts *tokenSource) token(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("get access token: %w", err)
 	}
 	ts.tok = tok
+	ts.remember(tok)
 	ts.expiry = ts.c.now().Add(lifetime - min(maxRenewMargin, lifetime/renewShare))
 	return tok, nil
+}
+
+func (ts *tokenSource) remember(tok string) {
+	ts.recentMu.Lock()
+	defer ts.recentMu.Unlock()
+	ts.recent = append(ts.recent, tok)
+	if len(ts.recent) > maxRecentTokens {
+		ts.recent = ts.recent[1:]
+	}
+}
+
+// tokens returns the recent access tokens.
+func (ts *tokenSource) tokens() []string {
+	ts.recentMu.Lock()
+	defer ts.recentMu.Unlock()
+	return slices.Clone(ts.recent)
 }
 
 // invalidate drops tok after the API refused it, unless another goroutine

@@ -180,7 +180,11 @@ func liveChats(conv *wireConversation) []aggregate.LiveChat {
 	for _, p := range stints(conv) {
 		i := latestAtOrBefore(chats, p.ConnectedTime)
 		if i < 0 {
-			chats = slices.Insert(chats, 0, aggregate.LiveChat{ID: p.ID, RequestedAt: requestedAt(p), Agents: []aggregate.Agent{}})
+			req := requestedAt(p)
+			if req.After(p.ConnectedTime) {
+				req = p.ConnectedTime
+			}
+			chats = slices.Insert(chats, 0, aggregate.LiveChat{ID: p.ID, RequestedAt: req, Agents: []aggregate.Agent{}})
 			i = 0
 		}
 		a := aggregate.Agent{ID: p.ID, Name: p.Name, JoinedAt: p.ConnectedTime, LeftAt: p.EndTime}

@@ -21,6 +21,9 @@ const maxMessageLen = 200
 
 const redacted = "[REDACTED]"
 
+// minRedacted is the shortest access token redacted from errors.
+const minRedacted = 8
+
 // APIError is a non-2xx answer of the Platform API or the login host
 // other than those with an error of their own.
 type APIError struct {
@@ -113,11 +116,19 @@ func (c *Client) safe(s string, n int) string {
 	return clip(c.redact(s), n)
 }
 
-// redact removes every form of the client secret from s: a hostile or
-// broken server could echo it anywhere.
+// redact removes every form of the client secret, and the recent access
+// tokens, from s: a hostile or broken server could echo them anywhere.
 func (c *Client) redact(s string) string {
 	for _, secret := range c.secrets {
 		s = strings.ReplaceAll(s, secret, redacted)
+	}
+	if c.auth != nil {
+		for _, tok := range c.auth.tokens() {
+			if len(tok) < minRedacted {
+				continue // too short to tell from ordinary text
+			}
+			s = strings.ReplaceAll(s, tok, redacted)
+		}
 	}
 	return s
 }
