@@ -10,9 +10,10 @@
 // fetches the bodies of the message ids it has not returned before
 // (POST …/messages/bulk, at most 1,000 ids a call); a conversation with
 // nothing new costs that one GET. Users and external contacts are looked
-// up once per process and cached in memory. It signs in with OAuth client
-// credentials at the login host, reuses the token until shortly before it
-// expires, and renews it once when the API answers 401.
+// up once and cached, in memory and in Options.Cache when given. It signs
+// in with OAuth client credentials at the login host, reuses the token
+// until shortly before it expires, and renews it once when the API answers
+// 401.
 //
 // The cursor is the adapter's own: the message ids already returned near
 // the newest one, and the time before which every listed id was returned
@@ -77,6 +78,10 @@ type Options struct {
 	MaxTextBytes int
 	// MaxPages bounds the pages of one backfill window.
 	MaxPages int
+	// Cache, when set, keeps the users and external contacts looked up
+	// across processes (the tenant's state file); nil keeps them in memory
+	// for this process only.
+	Cache Cache
 	// Now is the clock timestamps and token lifetimes are judged by; nil
 	// is time.Now.
 	Now func() time.Time
@@ -100,6 +105,7 @@ type Client struct {
 	now          func() time.Time
 	log          *slog.Logger
 	people       *people
+	cache        Cache
 	convs        *convCache
 	secrets      []string
 }
@@ -144,6 +150,7 @@ func New(o Options) (*Client, error) {
 		now:          o.Now,
 		log:          o.HTTP.Logger,
 		people:       newPeople(),
+		cache:        o.Cache,
 		convs:        newConvCache(),
 		secrets:      secretForms(id, secret),
 	}

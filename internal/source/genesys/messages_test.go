@@ -3,6 +3,7 @@ package genesys_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -145,5 +146,53 @@ func TestMessages_RateLimitHonoursRetryAfter(t *testing.T) {
 	var rl *genesys.RateLimitError
 	if !errors.As(err, &rl) || rl.RetryAfter != time.Hour || !errors.Is(err, source.ErrUnavailable) {
 		t.Errorf("err = %v, want a RateLimitError of 1h that is source.ErrUnavailable", err)
+	}
+}
+
+// mapCache is a Cache in a map, standing for the tenant's state file.
+type mapCache struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+func (c *mapCache) CacheGet(_ context.Context, ns, key string) (string, bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.m[ns+"/"+key]
+	return v, ok, nil
+}
+
+func (c *mapCache) CachePut(_ context.Context, ns, key, value string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.m[ns+"/"+key] = value
+	return nil
+}
+
+// TestPeople_CachedAcrossProcesses: with a persistent cache, a new adapter
+// (a new cron run) costs an idle conversation one request a pass, after its
+// token; without one, it looks each person up again, once.
+func TestPeople_CachedAcrossProcesses(t *testing.T) {
+	t.Parallel()
+	cache := &mapCache{m: map[string]string{}}
+	f := newFixture(t, func(o *genesys.Options) { o.Cache = cache })
+	conv := f.seed(t, "ws-people", 4)
+	_, cursor := f.pass(t, conv, "")
+	f.requests()
+	for _, tt := range []struct {
+		name  string
+		cache genesys.Cache
+		want  map[string]int
+	}{
+		{"PersistentCache", cache, map[string]int{sandbox.RouteGenesysToken: 1, sandbox.RouteGenesysGetConversation: 2}},
+		{"MemoryOnly", nil, map[string]int{sandbox.RouteGenesysToken: 1, sandbox.RouteGenesysGetConversation: 2,
+			sandbox.RouteGenesysGetUser: 1, sandbox.RouteGenesysGetContact: 1}},
+	} {
+		f.c = newClient(t, f.srv.URL, secret, func(o *genesys.Options) { o.Now, o.Cache = f.clock.Now, tt.cache })
+		f.pass(t, conv, cursor)
+		f.pass(t, conv, cursor)
+		if got := f.requests(); !sameCounts(got, tt.want) {
+			t.Errorf("%s: two idle passes of a new process sent %v, want %v", tt.name, got, tt.want)
+		}
 	}
 }
