@@ -35,6 +35,7 @@ type sandboxCmd struct {
 	seed     uint64
 	tokenTTL time.Duration
 	fault    sandbox.Fault
+	platform string
 }
 
 func (c *sandboxCmd) flags(fs *flag.FlagSet) {
@@ -50,12 +51,16 @@ func (c *sandboxCmd) flags(fs *flag.FlagSet) {
 	fs.Float64Var(&c.fault.RateLimitShare, "rate-limit-share", 0, "share of requests answered with 429 (0..1)")
 	fs.IntVar(&c.fault.RetryAfter, "retry-after", 1, "Retry-After of a 429, in seconds")
 	fs.Float64Var(&c.fault.MalformedShare, "malformed-share", 0, "share of answers with a broken JSON body (0..1)")
+	fs.StringVar(&c.platform, "platform", "", "chat platform to fake: "+strings.Join(sandbox.Platforms(), ", ")+" (default generic)")
 }
 
 func (c *sandboxCmd) run(ctx context.Context, stop <-chan struct{}) error {
+	if err := sandbox.CheckPlatform(c.platform); err != nil {
+		return withCode(exitConfig, fmt.Errorf("-platform: %w", err))
+	}
 	sb := sandbox.New(sandbox.Options{
 		ChatToken: sandboxChatToken, Login: sandboxLogin, Password: sandboxPassword, TokenTTL: c.tokenTTL,
-		Faults: sandbox.Faults{Chat: c.fault, ESM: c.fault},
+		Faults: sandbox.Faults{Chat: c.fault, ESM: c.fault}, Platform: c.platform,
 	})
 	if c.data != "" {
 		n, err := sb.LoadDir(c.data)
@@ -80,7 +85,7 @@ func (c *sandboxCmd) run(ctx context.Context, stop <-chan struct{}) error {
 		return withCode(exitFatal, err)
 	}
 	addr := ln.Addr().String()
-	fmt.Fprintf(c.p.Stderr, "sandbox serving on http://%s\n\n%s", addr, sandboxConfig("sandbox", addr, "./state/sandbox.db"))
+	fmt.Fprintf(c.p.Stderr, "sandbox serving on http://%s\n\n%s", addr, sandboxConfigFor(sb, "sandbox", addr, "./state/sandbox.db"))
 	if c.p.Ready != nil {
 		c.p.Ready(addr)
 	}
@@ -135,7 +140,7 @@ func (l *localSandbox) Close() {
 // extra YAML appended. The sandbox runs in this process: there are no rate
 // ceilings to respect.
 func (l *localSandbox) tenant(name, extra string) (*config.Config, error) {
-	cfg, err := sandboxTenant(name, l.addr, l.dir, extra)
+	cfg, err := parseSandboxTenant(name, sandboxConfigFor(l.Server, name, l.addr, filepath.Join(l.dir, name+".db"))+extra)
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +151,11 @@ func (l *localSandbox) tenant(name, extra string) (*config.Config, error) {
 // sandboxTenant parses the configuration of a tenant named name against a
 // sandbox at addr, its state under dir, with extra YAML appended.
 func sandboxTenant(name, addr, dir, extra string) (*config.Config, error) {
-	yaml := sandboxConfig(name, addr, filepath.Join(dir, name+".db")) + extra
+	return parseSandboxTenant(name, sandboxConfig(name, addr, filepath.Join(dir, name+".db"))+extra)
+}
+
+// parseSandboxTenant parses the tenant file yaml of a tenant named name.
+func parseSandboxTenant(name, yaml string) (*config.Config, error) {
 	cfg, err := config.Parse(strings.NewReader(yaml), name+".yaml", func(string) (string, bool) { return "", false })
 	if err != nil {
 		return nil, fmt.Errorf("%s config: %w", name, err)
@@ -170,4 +179,15 @@ esm:
   template: chat_session
   folder: chat_sessions
 `, tenant, statePath, addr, sandboxChatToken, addr, sandboxLogin, sandboxPassword)
+}
+
+// sandboxConfigFor is sandboxConfig with the chat: block of the platform sb
+// fakes (the generic one's is sandboxConfig's own).
+func sandboxConfigFor(sb *sandbox.Server, tenant, addr, statePath string) string {
+	cfg := sandboxConfig(tenant, addr, statePath)
+	if sb.Platform() == sandbox.PlatformGeneric {
+		return cfg
+	}
+	generic := fmt.Sprintf("chat:\n  base_url: http://%s/chat/api/v1\n  token: %s\n", addr, sandboxChatToken)
+	return strings.Replace(cfg, generic, sb.ChatConfig("http://"+addr), 1)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/syncworker/syncworker/internal/httpclient"
 	"github.com/syncworker/syncworker/internal/source"
 	"github.com/syncworker/syncworker/internal/source/generic"
+	"github.com/syncworker/syncworker/internal/source/genesys"
 )
 
 // Env is what an adapter needs beyond its tenant's config.
@@ -33,6 +34,8 @@ type factory func(cfg *config.Config, env Env) (source.Source, error)
 // internal/sandbox and its block in internal/config.
 var factories = map[string]factory{
 	"generic": newGeneric,
+
+	"genesys-cloud": newGenesys,
 }
 
 // Names lists the platforms this build can speak.
@@ -74,5 +77,20 @@ func newGeneric(cfg *config.Config, env Env) (source.Source, error) {
 		PageSize: cfg.Chat.PageSize,
 		Now:      env.Now,
 		HTTP:     env.HTTP,
+	})
+}
+
+func newGenesys(cfg *config.Config, env Env) (source.Source, error) {
+	g := cfg.Chat.Genesys
+	return genesys.New(genesys.Options{
+		BaseURL:                cfg.Chat.BaseURL,
+		LoginURL:               g.LoginURL,
+		ClientID:               g.ClientID,
+		ClientSecret:           string(g.ClientSecret),
+		CustomerEmailAttribute: g.CustomerEmailAttribute,
+		MessageTypes:           g.MessageTypes,
+		PageSize:               min(cfg.Chat.PageSize, genesys.DefaultPageSize),
+		Now:                    env.Now,
+		HTTP:                   env.HTTP,
 	})
 }

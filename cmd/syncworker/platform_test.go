@@ -1,0 +1,44 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/syncworker/syncworker/internal/sandbox"
+)
+
+// TestDemo_Platform runs the demo against the Genesys Cloud fake: the same
+// five sessions reach their cards through that platform's adapter.
+func TestDemo_Platform(t *testing.T) {
+	t.Parallel()
+	r := run(t, "demo", "-platform", sandbox.PlatformGenesys)
+	if r.code != exitOK {
+		t.Fatalf("demo exit %d\n%s", r.code, r.stderr)
+	}
+	for _, want := range []string{"tenant=demo sessions=5 written=5", "Bob Builder", "45 s", "  |   Which office are you in?"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if r := run(t, "demo", "-platform", "icq"); r.code != exitConfig || !strings.Contains(r.stderr, "genesys-cloud") {
+		t.Errorf("unknown platform: exit %d, %s", r.code, r.stderr)
+	}
+}
+
+// TestSandboxConfigFor prints the generic tenant file unchanged and
+// another platform's with that platform's chat block.
+func TestSandboxConfigFor(t *testing.T) {
+	t.Parallel()
+	generic := sandbox.New(sandbox.Options{ChatToken: sandboxChatToken})
+	if got, want := sandboxConfigFor(generic, "x", "127.0.0.1:9", "x.db"), sandboxConfig("x", "127.0.0.1:9", "x.db"); got != want {
+		t.Errorf("generic:\n%s\nwant\n%s", got, want)
+	}
+	g := sandbox.New(sandbox.Options{Platform: sandbox.PlatformGenesys, ChatToken: sandboxChatToken})
+	got := sandboxConfigFor(g, "x", "127.0.0.1:9", "x.db")
+	if !strings.Contains(got, g.ChatConfig("http://127.0.0.1:9")) || strings.Contains(got, "/chat/api/v1") {
+		t.Errorf("genesys-cloud tenant file:\n%s", got)
+	}
+	if _, err := parseSandboxTenant("x", got); err != nil {
+		t.Errorf("genesys-cloud tenant file does not parse: %v", err)
+	}
+}
