@@ -14,6 +14,7 @@ import (
 	"github.com/syncworker/syncworker/internal/httpclient"
 	"github.com/syncworker/syncworker/internal/source"
 	"github.com/syncworker/syncworker/internal/source/generic"
+	"github.com/syncworker/syncworker/internal/source/superoffice"
 )
 
 // Env is what an adapter needs beyond its tenant's config.
@@ -23,6 +24,10 @@ type Env struct {
 	HTTP httpclient.Options
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
+	// Cache is where an adapter keeps its lookups and what it must
+	// remember about sessions between runs: the tenant's state file. nil
+	// keeps them in memory, for this process only.
+	Cache source.Cache
 }
 
 // factory builds the source adapter of one chat platform.
@@ -32,7 +37,8 @@ type factory func(cfg *config.Config, env Env) (source.Source, error)
 // line here, its package under internal/source, its fake under
 // internal/sandbox and its block in internal/config.
 var factories = map[string]factory{
-	"generic": newGeneric,
+	"generic":     newGeneric,
+	"superoffice": newSuperOffice,
 }
 
 // Names lists the platforms this build can speak.
@@ -74,5 +80,22 @@ func newGeneric(cfg *config.Config, env Env) (source.Source, error) {
 		PageSize: cfg.Chat.PageSize,
 		Now:      env.Now,
 		HTTP:     env.HTTP,
+	})
+}
+
+func newSuperOffice(cfg *config.Config, env Env) (source.Source, error) {
+	so := cfg.Chat.SuperOffice
+	return superoffice.New(superoffice.Options{
+		BaseURL:     cfg.Chat.BaseURL,
+		Token:       string(cfg.Chat.Token),
+		AuthScheme:  so.AuthScheme,
+		AppToken:    string(so.AppToken),
+		BotNames:    so.BotNames,
+		ReopenGrace: so.ReopenGrace,
+		PageSize:    cfg.Chat.PageSize,
+		Cache:       env.Cache,
+		Logger:      env.HTTP.Logger,
+		Now:         env.Now,
+		HTTP:        env.HTTP,
 	})
 }
