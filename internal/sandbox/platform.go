@@ -41,7 +41,8 @@ const PlatformGeneric = "generic"
 
 // platforms are the fakes the sandbox can serve, by chat.platform name.
 var platforms = map[string]func() platform{
-	PlatformGeneric: func() platform { return genericPlatform{} },
+	PlatformGeneric:     func() platform { return genericPlatform{} },
+	PlatformSuperOffice: func() platform { return newSuperOfficePlatform() },
 }
 
 // Platforms lists the chat.platform names the sandbox can fake.
