@@ -17,13 +17,20 @@ import (
 
 // demoCmd runs one pass against an in-process sandbox and prints the cards.
 type demoCmd struct {
-	p *Program
+	p        *Program
+	platform string
 }
 
-func (c *demoCmd) flags(*flag.FlagSet) {}
+func (c *demoCmd) flags(fs *flag.FlagSet) {
+	fs.StringVar(&c.platform, "platform", sandbox.PlatformGeneric, "chat platform to fake: "+strings.Join(sandbox.Platforms(), ", "))
+}
 
 func (c *demoCmd) run(ctx context.Context, stop <-chan struct{}) error {
-	sb := sandbox.New(sandbox.Options{ChatToken: sandboxChatToken, Login: sandboxLogin, Password: sandboxPassword})
+	if err := sandbox.CheckPlatform(c.platform); err != nil {
+		return withCode(exitConfig, fmt.Errorf("-platform: %w", err))
+	}
+	sb := sandbox.New(sandbox.Options{Platform: c.platform, ChatToken: sandboxChatToken, Login: sandboxLogin,
+		Password: sandboxPassword})
 	for _, dc := range demoCases(c.p.Now()) {
 		if _, err := sb.AddCase(dc.session, dc.messages); err != nil {
 			return err

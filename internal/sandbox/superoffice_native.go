@@ -250,3 +250,30 @@ func compact(raw json.RawMessage) json.RawMessage {
 	}
 	return b.Bytes()
 }
+
+// LoadSuperOfficeDir puts every SuperOffice case directly under dir (a
+// directory holding chat_session.json; dir itself may be one), in lexical
+// order, and returns how many it put. A case's before/ stage is left out:
+// the sandbox serves the case as it ends.
+func (s *Server) LoadSuperOfficeDir(dir string) (int, error) {
+	if _, err := os.Stat(filepath.Join(dir, "chat_session.json")); err == nil {
+		_, err := s.LoadSuperOfficeCase(dir)
+		return 1, err
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, fmt.Errorf("sandbox: load %s: %w", dir, err)
+	}
+	n := 0
+	for _, e := range entries {
+		sub := filepath.Join(dir, e.Name())
+		if _, err := os.Stat(filepath.Join(sub, "chat_session.json")); !e.IsDir() || err != nil {
+			continue
+		}
+		if _, err := s.LoadSuperOfficeCase(sub); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}

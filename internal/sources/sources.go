@@ -73,6 +73,16 @@ func New(cfg *config.Config, log *slog.Logger, env Env) (source.Source, error) {
 	return build(cfg, env)
 }
 
+// SetCache gives src the cache its adapter keeps lookups and per-session
+// facts in, when it keeps any: the state file, which the command line opens
+// after building the source (a tenant whose config does not build creates
+// no state). Call it before the source is first used.
+func SetCache(src source.Source, c source.Cache) {
+	if s, ok := src.(interface{ SetCache(source.Cache) }); ok && c != nil {
+		s.SetCache(c)
+	}
+}
+
 func newGeneric(cfg *config.Config, env Env) (source.Source, error) {
 	return generic.New(generic.Options{
 		BaseURL:  cfg.Chat.BaseURL,

@@ -56,7 +56,9 @@ func (c *Client) associate(ctx context.Context, id int64) (person, error) {
 	} else {
 		ok = false
 	}
-	p, err := c.lookupAssociate(ctx, id)
+	// Sessions synced side by side share their agents: one lookup each.
+	v, err, _ := c.lookups.Do(key, func() (any, error) { return c.lookupAssociate(ctx, id) })
+	p, _ := v.(person)
 	if err != nil {
 		if ok && errors.Is(err, source.ErrUnavailable) {
 			return cached, nil

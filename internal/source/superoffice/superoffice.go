@@ -32,6 +32,7 @@ import (
 
 	"github.com/syncworker/syncworker/internal/httpclient"
 	"github.com/syncworker/syncworker/internal/source"
+	"golang.org/x/sync/singleflight"
 )
 
 // Authorization schemes of chat.auth_scheme.
@@ -107,6 +108,8 @@ type Client struct {
 	warned   *throttle
 	now      func() time.Time
 
+	// lookups joins concurrent lookups of one associate.
+	lookups singleflight.Group
 	// memo holds the messages Session fetched, for the Messages call that
 	// follows it in the same pass.
 	memo memo
@@ -173,6 +176,14 @@ func New(o Options) (*Client, error) {
 	}
 	c.warned = newThrottle(c.now)
 	return c, nil
+}
+
+// SetCache replaces the cache the adapter keeps associate lookups and its
+// session records in (Options.Cache). Call it before the first request.
+func (c *Client) SetCache(cache source.Cache) {
+	if cache != nil {
+		c.cache = cache
+	}
 }
 
 func badHeaderValue(s string) bool {
