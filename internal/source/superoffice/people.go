@@ -40,36 +40,50 @@ var errGone = errors.New("gone")
 // WebAPI: GET /Associate/{id}, GET /Person/{id}.
 func (c *Client) associate(ctx context.Context, id int64) (person, error) {
 	key := strconv.FormatInt(id, 10)
-	var cached person
-	raw, ok, err := c.cache.CacheGet(ctx, nsAssociate, key)
-	if err != nil {
-		return person{}, fmt.Errorf("read the adapter's cache: %w", err)
-	}
-	if ok && json.Unmarshal([]byte(raw), &cached) == nil {
-		ttl := associateTTL
-		if cached.Email == "" {
-			ttl = unresolvedTTL
-		}
-		if age := c.now().Sub(cached.At); age >= 0 && age < ttl {
-			return cached, nil
-		}
-	} else {
-		ok = false
+	if p, fresh, err := c.cachedAssociate(ctx, key); err != nil || fresh {
+		return p, err
 	}
 	// Sessions synced side by side share their agents: one lookup each.
-	v, err, _ := c.lookups.Do(key, func() (any, error) { return c.lookupAssociate(ctx, id) })
-	p, _ := v.(person)
-	if err != nil {
-		if ok && errors.Is(err, source.ErrUnavailable) {
-			return cached, nil
+	// The cache is read again inside, as a lookup may just have ended.
+	v, err, _ := c.lookups.Do(key, func() (any, error) {
+		cached, fresh, err := c.cachedAssociate(ctx, key)
+		if err != nil || fresh {
+			return cached, err
 		}
-		return person{}, err
+		p, err := c.lookupAssociate(ctx, id)
+		if err != nil {
+			if !cached.At.IsZero() && errors.Is(err, source.ErrUnavailable) {
+				return cached, nil
+			}
+			return person{}, err
+		}
+		b, _ := json.Marshal(p)
+		if err := c.cache.CachePut(ctx, nsAssociate, key, string(b)); err != nil {
+			return person{}, fmt.Errorf("keep the adapter's cache: %w", err)
+		}
+		return p, nil
+	})
+	p, _ := v.(person)
+	return p, err
+}
+
+// cachedAssociate returns the cached lookup of associate key and whether
+// it is fresh; a zero At is none.
+func (c *Client) cachedAssociate(ctx context.Context, key string) (person, bool, error) {
+	raw, ok, err := c.cache.CacheGet(ctx, nsAssociate, key)
+	if err != nil {
+		return person{}, false, fmt.Errorf("read the adapter's cache: %w", err)
 	}
-	b, _ := json.Marshal(p)
-	if err := c.cache.CachePut(ctx, nsAssociate, key, string(b)); err != nil {
-		return person{}, fmt.Errorf("keep the adapter's cache: %w", err)
+	var p person
+	if !ok || json.Unmarshal([]byte(raw), &p) != nil {
+		return person{}, false, nil
 	}
-	return p, nil
+	ttl := associateTTL
+	if p.Email == "" {
+		ttl = unresolvedTTL
+	}
+	age := c.now().Sub(p.At)
+	return p, age >= 0 && age < ttl, nil
 }
 
 func (c *Client) lookupAssociate(ctx context.Context, id int64) (person, error) {
