@@ -37,6 +37,7 @@ type benchCmd struct {
 	baseline    int
 	memory      string
 	rateRPS     float64
+	platform    string
 }
 
 func (c *benchCmd) flags(fs *flag.FlagSet) {
@@ -48,6 +49,18 @@ func (c *benchCmd) flags(fs *flag.FlagSet) {
 	fs.IntVar(&c.baseline, "baseline", 1000, "sessions of the baseline comparison; 0 skips it")
 	fs.StringVar(&c.memory, "memory", "10000,40000", "session counts of the memory comparison (no latency); empty skips it")
 	fs.Float64Var(&c.rateRPS, "rate", 10, "esm.max_rps of the rate-ceiling check; 0 skips it")
+	fs.StringVar(&c.platform, "platform", sandbox.PlatformGeneric, "chat platform to fake: "+strings.Join(sandbox.Platforms(), ", "))
+}
+
+// chatRoutes are the fake chat platform's routes of the change listing, a
+// session and its messages, and of any other chat request (SuperOffice's
+// Associate and Person lookups), as the table counts them.
+func chatRoutes(platform string) (list, session, messages string, others []string) {
+	if platform == sandbox.PlatformSuperOffice {
+		return sandbox.RouteSOListSessions, sandbox.RouteSOGetSession, sandbox.RouteSOGetMessages,
+			[]string{sandbox.RouteSOGetAssociate, sandbox.RouteSOGetPerson}
+	}
+	return sandbox.RouteListSessions, sandbox.RouteGetSession, sandbox.RouteListMessages, nil
 }
 
 // benchRow is one measured scenario.
@@ -63,9 +76,16 @@ type benchRow struct {
 }
 
 func (c *benchCmd) run(ctx context.Context, stop <-chan struct{}) error {
+	if err := sandbox.CheckPlatform(c.platform); err != nil {
+		return withCode(exitConfig, fmt.Errorf("-platform: %w", err))
+	}
 	w := c.p.Stdout
-	fmt.Fprintf(w, "syncworker bench: %d sessions × %d messages, %d agents, %s latency per request, concurrency %d, GOMAXPROCS %d\n\n",
+	fmt.Fprintf(w, "syncworker bench: %d sessions × %d messages, %d agents, %s latency per request, concurrency %d, GOMAXPROCS %d",
 		c.sessions, c.messages, c.agents, c.latency, c.concurrency, runtime.GOMAXPROCS(0))
+	if c.platform != sandbox.PlatformGeneric {
+		fmt.Fprintf(w, ", chat platform %s", c.platform)
+	}
+	fmt.Fprint(w, "\n\n")
 	var rows []benchRow
 
 	// cold, warm-idle, warm-1% on one sandbox and one state.
@@ -86,7 +106,7 @@ func (c *benchCmd) run(ctx context.Context, stop <-chan struct{}) error {
 	if row, err = env.measure(ctx, "warm-1%"); err != nil {
 		return err
 	}
-	row.note = fmt.Sprintf("%d changed, %d ended", changed, ended)
+	row.note = strings.TrimSuffix(fmt.Sprintf("%d changed, %d ended; %s", changed, ended, row.note), "; ")
 	rows = append(rows, row)
 	env.close()
 
@@ -100,7 +120,7 @@ func (c *benchCmd) run(ctx context.Context, stop <-chan struct{}) error {
 		if err != nil {
 			return err
 		}
-		brow.note = "concurrency 1, no skipping: the way IWChatHistoryDownloadTask works"
+		brow.note = strings.TrimSuffix("concurrency 1, no skipping: the way IWChatHistoryDownloadTask works; "+brow.note, "; ")
 		norm, err := c.newEnv(c.baseline, c.latency, c.concurrency, false)
 		if err != nil {
 			return err
@@ -110,7 +130,7 @@ func (c *benchCmd) run(ctx context.Context, stop <-chan struct{}) error {
 		if err != nil {
 			return err
 		}
-		nrow.note = fmt.Sprintf("%.1f× faster than baseline", brow.wall.Seconds()/nrow.wall.Seconds())
+		nrow.note = strings.TrimSuffix(fmt.Sprintf("%.1f× faster than baseline; %s", brow.wall.Seconds()/nrow.wall.Seconds(), nrow.note), "; ")
 		rows = append(rows, brow, nrow)
 	}
 	if c.memory != "" {
@@ -126,7 +146,7 @@ func (c *benchCmd) run(ctx context.Context, stop <-chan struct{}) error {
 			rows = append(rows, row)
 		}
 	}
-	printBench(w, rows)
+	printBench(w, rows, c.platform)
 	if c.rateRPS > 0 {
 		return c.rateCheck(ctx, w)
 	}
@@ -144,8 +164,8 @@ type benchEnv struct {
 }
 
 func (c *benchCmd) newEnv(sessions int, latency time.Duration, concurrency int, fullScan bool) (*benchEnv, error) {
-	sb := sandbox.New(sandbox.Options{ChatToken: sandboxChatToken, Login: sandboxLogin, Password: sandboxPassword,
-		RequestLogSize: -1})
+	sb := sandbox.New(sandbox.Options{Platform: c.platform, ChatToken: sandboxChatToken, Login: sandboxLogin,
+		Password: sandboxPassword, RequestLogSize: -1})
 	_, err := sb.Generate(sandbox.GenOptions{Sessions: sessions, MessagesPerSession: c.messages, Agents: c.agents,
 		Seed: 42, EndedShare: -1})
 	if err != nil {
@@ -218,11 +238,18 @@ func (e *benchEnv) measure(ctx context.Context, name string) (benchRow, error) {
 	}
 	// Discovery pages and the change listing are sequential; everything
 	// else can overlap up to the concurrency.
-	sequential := int(math.Ceil(float64(active)/200)) + counts[sandbox.RouteListSessions]
+	list, _, _, others := chatRoutes(e.c.platform)
+	sequential := int(math.Ceil(float64(active)/200)) + counts[list]
 	lat := e.sb.Faults().Chat.Latency
 	bound := time.Duration(sequential)*lat + time.Duration(total-sequential)*lat/time.Duration(e.cfg.Sync.Concurrency)
-	return benchRow{name: name, sessions: active, wall: p.wall, bound: bound, counts: counts,
-		peakHeap: p.peakHeap, peakRSS: p.peakRSS, summary: p.summary}, nil
+	row := benchRow{name: name, sessions: active, wall: p.wall, bound: bound, counts: counts,
+		peakHeap: p.peakHeap, peakRSS: p.peakRSS, summary: p.summary}
+	var other []string
+	for _, r := range others {
+		other = append(other, fmt.Sprintf("%s: %d", r, counts[r]))
+	}
+	row.note = strings.Join(other, ", ")
+	return row, nil
 }
 
 // measureMemory runs a cold pass over n sessions with no added latency
@@ -236,7 +263,7 @@ func (c *benchCmd) measureMemory(ctx context.Context, n int) (benchRow, error) {
 	if strings.HasSuffix(self, ".test") {
 		return benchRow{}, errors.New("the memory scenarios start the syncworker binary as their sandbox; run them from it, not from a test")
 	}
-	child := exec.CommandContext(ctx, self, "sandbox", "-listen", "127.0.0.1:0", "-log-level", "error",
+	child := exec.CommandContext(ctx, self, "sandbox", "-listen", "127.0.0.1:0", "-log-level", "error", "-platform", c.platform,
 		"-sessions", strconv.Itoa(n), "-messages", strconv.Itoa(c.messages), "-agents", strconv.Itoa(c.agents), "-seed", "42")
 	stderr, err := child.StderrPipe()
 	if err != nil {
@@ -256,7 +283,8 @@ func (c *benchCmd) measureMemory(ctx context.Context, n int) (benchRow, error) {
 		return benchRow{}, err
 	}
 	defer os.RemoveAll(dir)
-	cfg, err := sandboxTenant("bench", addr, dir, fmt.Sprintf("sync:\n  concurrency: %d\n  pass_timeout: 1h\n", c.concurrency))
+	chat := sandbox.New(sandbox.Options{Platform: c.platform, ChatToken: sandboxChatToken}).ChatConfig("http://" + addr)
+	cfg, err := sandboxTenant("bench", addr, dir, chat, fmt.Sprintf("sync:\n  concurrency: %d\n  pass_timeout: 1h\n", c.concurrency))
 	if err != nil {
 		return benchRow{}, err
 	}
@@ -328,7 +356,7 @@ func sandboxAddr(r io.Reader) (string, error) {
 // rateCheck runs a pass under esm.max_rps and reports the busiest
 // one-second window of ESM request starts the sandbox saw.
 func (c *benchCmd) rateCheck(ctx context.Context, w io.Writer) error {
-	sb := sandbox.New(sandbox.Options{ChatToken: sandboxChatToken, Login: sandboxLogin, Password: sandboxPassword})
+	sb := sandbox.New(sandbox.Options{Platform: c.platform, ChatToken: sandboxChatToken, Login: sandboxLogin, Password: sandboxPassword})
 	if _, err := sb.Generate(sandbox.GenOptions{Sessions: 60, MessagesPerSession: c.messages, Agents: 20, Seed: 7, EndedShare: -1}); err != nil {
 		return err
 	}
@@ -378,7 +406,8 @@ func maxInWindow(ts []time.Time, d time.Duration) int {
 	return best
 }
 
-func printBench(w io.Writer, rows []benchRow) {
+func printBench(w io.Writer, rows []benchRow, platform string) {
+	list, session, messages, _ := chatRoutes(platform)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "scenario\tsessions\tchat GET list\tchat GET session\tchat GET messages\tesm login\tesm GET list\tesm PATCH\tesm POST\twall\tbound\twall/bound\tpeak heap\tpeak RSS\t")
 	for _, r := range rows {
@@ -389,7 +418,7 @@ func printBench(w io.Writer, rows []benchRow) {
 			return strconv.Itoa(r.counts[route])
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.name, r.sessions,
-			count(sandbox.RouteListSessions), count(sandbox.RouteGetSession), count(sandbox.RouteListMessages),
+			count(list), count(session), count(messages),
 			count(sandbox.RouteLogin), count(sandbox.RouteListCards), count(sandbox.RoutePatchCard), count(sandbox.RouteCreateCard),
 			r.wall.Round(10*time.Millisecond), r.bound.Round(10*time.Millisecond), ratio(r.wall, r.bound),
 			mib(r.peakHeap), mib(r.peakRSS))

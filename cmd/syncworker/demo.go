@@ -22,15 +22,15 @@ type demoCmd struct {
 }
 
 func (c *demoCmd) flags(fs *flag.FlagSet) {
-	fs.StringVar(&c.platform, "platform", "", "chat platform to fake: "+strings.Join(sandbox.Platforms(), ", ")+" (default generic)")
+	fs.StringVar(&c.platform, "platform", sandbox.PlatformGeneric, "chat platform to fake: "+strings.Join(sandbox.Platforms(), ", "))
 }
 
 func (c *demoCmd) run(ctx context.Context, stop <-chan struct{}) error {
 	if err := sandbox.CheckPlatform(c.platform); err != nil {
 		return withCode(exitConfig, fmt.Errorf("-platform: %w", err))
 	}
-	sb := sandbox.New(sandbox.Options{ChatToken: sandboxChatToken, Login: sandboxLogin, Password: sandboxPassword,
-		Platform: c.platform})
+	sb := sandbox.New(sandbox.Options{Platform: c.platform, ChatToken: sandboxChatToken, Login: sandboxLogin,
+		Password: sandboxPassword})
 	for _, dc := range demoCases(c.p.Now()) {
 		if _, err := sb.AddCase(dc.session, dc.messages); err != nil {
 			return err

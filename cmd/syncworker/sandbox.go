@@ -40,6 +40,7 @@ type sandboxCmd struct {
 
 func (c *sandboxCmd) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.listen, "listen", "127.0.0.1:8080", "address to serve on")
+	fs.StringVar(&c.platform, "platform", sandbox.PlatformGeneric, "chat platform to fake: "+strings.Join(sandbox.Platforms(), ", "))
 	fs.StringVar(&c.data, "data", "", "load transcripts from this directory (DIR/<case>/session.json, messages.json)")
 	fs.IntVar(&c.sessions, "sessions", 0, "generate this many sessions (default 20 when -data is not given)")
 	fs.IntVar(&c.messages, "messages", 20, "messages per generated session")
@@ -51,7 +52,6 @@ func (c *sandboxCmd) flags(fs *flag.FlagSet) {
 	fs.Float64Var(&c.fault.RateLimitShare, "rate-limit-share", 0, "share of requests answered with 429 (0..1)")
 	fs.IntVar(&c.fault.RetryAfter, "retry-after", 1, "Retry-After of a 429, in seconds")
 	fs.Float64Var(&c.fault.MalformedShare, "malformed-share", 0, "share of answers with a broken JSON body (0..1)")
-	fs.StringVar(&c.platform, "platform", "", "chat platform to fake: "+strings.Join(sandbox.Platforms(), ", ")+" (default generic)")
 }
 
 func (c *sandboxCmd) run(ctx context.Context, stop <-chan struct{}) error {
@@ -59,11 +59,17 @@ func (c *sandboxCmd) run(ctx context.Context, stop <-chan struct{}) error {
 		return withCode(exitConfig, fmt.Errorf("-platform: %w", err))
 	}
 	sb := sandbox.New(sandbox.Options{
+		Platform:  c.platform,
 		ChatToken: sandboxChatToken, Login: sandboxLogin, Password: sandboxPassword, TokenTTL: c.tokenTTL,
-		Faults: sandbox.Faults{Chat: c.fault, ESM: c.fault}, Platform: c.platform,
+		Faults: sandbox.Faults{Chat: c.fault, ESM: c.fault},
 	})
 	if c.data != "" {
 		n, err := sb.LoadDir(c.data)
+		if err == nil && c.platform == sandbox.PlatformSuperOffice {
+			var k int
+			k, err = sb.LoadSuperOfficeDir(c.data)
+			n += k
+		}
 		if err != nil {
 			return withCode(exitConfig, fmt.Errorf("-data: %w", err))
 		}
@@ -85,7 +91,8 @@ func (c *sandboxCmd) run(ctx context.Context, stop <-chan struct{}) error {
 		return withCode(exitFatal, err)
 	}
 	addr := ln.Addr().String()
-	fmt.Fprintf(c.p.Stderr, "sandbox serving on http://%s\n\n%s", addr, sandboxConfigFor(sb, "sandbox", addr, "./state/sandbox.db"))
+	fmt.Fprintf(c.p.Stderr, "sandbox serving on http://%s\n\n%s", addr,
+		sandboxConfigWith("sandbox", addr, "./state/sandbox.db", sb.ChatConfig("http://"+addr)))
 	if c.p.Ready != nil {
 		c.p.Ready(addr)
 	}
@@ -140,7 +147,7 @@ func (l *localSandbox) Close() {
 // extra YAML appended. The sandbox runs in this process: there are no rate
 // ceilings to respect.
 func (l *localSandbox) tenant(name, extra string) (*config.Config, error) {
-	cfg, err := parseSandboxTenant(name, sandboxConfigFor(l.Server, name, l.addr, filepath.Join(l.dir, name+".db"))+extra)
+	cfg, err := sandboxTenant(name, l.addr, l.dir, l.ChatConfig("http://"+l.addr), extra)
 	if err != nil {
 		return nil, err
 	}
@@ -149,13 +156,10 @@ func (l *localSandbox) tenant(name, extra string) (*config.Config, error) {
 }
 
 // sandboxTenant parses the configuration of a tenant named name against a
-// sandbox at addr, its state under dir, with extra YAML appended.
-func sandboxTenant(name, addr, dir, extra string) (*config.Config, error) {
-	return parseSandboxTenant(name, sandboxConfig(name, addr, filepath.Join(dir, name+".db"))+extra)
-}
-
-// parseSandboxTenant parses the tenant file yaml of a tenant named name.
-func parseSandboxTenant(name, yaml string) (*config.Config, error) {
+// sandbox at addr serving the chat block chat, its state under dir, with
+// extra YAML appended.
+func sandboxTenant(name, addr, dir, chat, extra string) (*config.Config, error) {
+	yaml := sandboxConfigWith(name, addr, filepath.Join(dir, name+".db"), chat) + extra
 	cfg, err := config.Parse(strings.NewReader(yaml), name+".yaml", func(string) (string, bool) { return "", false })
 	if err != nil {
 		return nil, fmt.Errorf("%s config: %w", name, err)
@@ -163,31 +167,25 @@ func parseSandboxTenant(name, yaml string) (*config.Config, error) {
 	return cfg, nil
 }
 
-// sandboxConfig is a tenant file pointing at a sandbox on addr.
+// sandboxConfig is a tenant file pointing at a sandbox on addr that
+// fakes the generic platform.
 func sandboxConfig(tenant, addr, statePath string) string {
+	chat := fmt.Sprintf("chat:\n  base_url: http://%s/chat/api/v1\n  token: %s\n", addr, sandboxChatToken)
+	return sandboxConfigWith(tenant, addr, statePath, chat)
+}
+
+// sandboxConfigWith is a tenant file pointing at a sandbox on addr whose
+// chat platform is the chat block chat (Server.ChatConfig).
+func sandboxConfigWith(tenant, addr, statePath, chat string) string {
 	return fmt.Sprintf(`# A tenant config for this sandbox:
 tenant: %s
 schedule: "* * * * *"
 state_path: %s
-chat:
-  base_url: http://%s/chat/api/v1
-  token: %s
-esm:
+%sesm:
   base_url: http://%s/rest-api/itsm/v1
   login: %s
   password: %s
   template: chat_session
   folder: chat_sessions
-`, tenant, statePath, addr, sandboxChatToken, addr, sandboxLogin, sandboxPassword)
-}
-
-// sandboxConfigFor is sandboxConfig with the chat: block of the platform sb
-// fakes (the generic one's is sandboxConfig's own).
-func sandboxConfigFor(sb *sandbox.Server, tenant, addr, statePath string) string {
-	cfg := sandboxConfig(tenant, addr, statePath)
-	if sb.Platform() == sandbox.PlatformGeneric {
-		return cfg
-	}
-	generic := fmt.Sprintf("chat:\n  base_url: http://%s/chat/api/v1\n  token: %s\n", addr, sandboxChatToken)
-	return strings.Replace(cfg, generic, sb.ChatConfig("http://"+addr), 1)
+`, tenant, statePath, chat, addr, sandboxLogin, sandboxPassword)
 }

@@ -55,6 +55,7 @@ func (p *Program) openTenant(ctx context.Context, cfg *config.Config, o opening)
 		store.Close()
 		return nil, withCode(exitFatal, err)
 	}
+	sources.SetCache(chat, store)
 	eo := o.engine
 	eo.Source, eo.ESM, eo.Store, eo.Logger, eo.Now, eo.Hooks = chat, esmc, store, p.logger, p.Now, p.Hooks
 	eo.CredentialsStamp = credentialsStamp(cfg)

@@ -127,7 +127,7 @@ func (h *harness) open() {
 	httpOpts := httpclient.Options{MinWait: time.Millisecond, MaxWait: 5 * time.Millisecond, MaxRetryAfter: 5 * time.Millisecond}
 	chatHTTP, esmHTTP := httpOpts, httpOpts
 	chatHTTP.Timeout, esmHTTP.Timeout = h.cfg.Chat.Timeout, h.cfg.ESM.Timeout
-	chat, err := sources.New(h.cfg, nil, sources.Env{Now: h.clock, HTTP: chatHTTP})
+	chat, err := sources.New(h.cfg, nil, sources.Env{Now: h.clock, HTTP: chatHTTP, Cache: store})
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -133,9 +133,20 @@ type esmError struct {
 	Timestamp string `json:"timestamp"`
 }
 
+// chatErrorWriter is a platform whose API answers errors in a shape of
+// its own (SuperOffice's ErrorType and ErrorMessage), injected faults
+// included.
+type chatErrorWriter interface {
+	writeChatError(w http.ResponseWriter, status int, msg string)
+}
+
 // writeError answers an error in the body shape of api.
 func (s *Server) writeError(w http.ResponseWriter, api API, status int, msg string) {
 	if api == APIChat {
+		if ew, ok := s.plat.(chatErrorWriter); ok {
+			ew.writeChatError(w, status, msg)
+			return
+		}
 		writeJSON(w, status, map[string]string{"error": msg})
 		return
 	}

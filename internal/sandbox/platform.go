@@ -41,8 +41,9 @@ const PlatformGeneric = "generic"
 
 // platforms are the fakes the sandbox can serve, by chat.platform name.
 var platforms = map[string]func() platform{
-	PlatformGeneric: func() platform { return genericPlatform{} },
-	PlatformGenesys: func() platform { return newGenesysPlatform() },
+	PlatformGeneric:     func() platform { return genericPlatform{} },
+	PlatformGenesys:     func() platform { return newGenesysPlatform() },
+	PlatformSuperOffice: func() platform { return newSuperOfficePlatform() },
 }
 
 // Platforms lists the chat.platform names the sandbox can fake.

@@ -15,6 +15,7 @@ import (
 	"github.com/syncworker/syncworker/internal/source"
 	"github.com/syncworker/syncworker/internal/source/generic"
 	"github.com/syncworker/syncworker/internal/source/genesys"
+	"github.com/syncworker/syncworker/internal/source/superoffice"
 )
 
 // Env is what an adapter needs beyond its tenant's config.
@@ -24,6 +25,10 @@ type Env struct {
 	HTTP httpclient.Options
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
+	// Cache is where an adapter keeps its lookups and what it must
+	// remember about sessions between runs: the tenant's state file. nil
+	// keeps them in memory, for this process only.
+	Cache source.Cache
 }
 
 // factory builds the source adapter of one chat platform.
@@ -33,9 +38,9 @@ type factory func(cfg *config.Config, env Env) (source.Source, error)
 // line here, its package under internal/source, its fake under
 // internal/sandbox and its block in internal/config.
 var factories = map[string]factory{
-	"generic": newGeneric,
-
+	"generic":       newGeneric,
 	"genesys-cloud": newGenesys,
+	"superoffice":   newSuperOffice,
 }
 
 // Names lists the platforms this build can speak.
@@ -70,6 +75,16 @@ func New(cfg *config.Config, log *slog.Logger, env Env) (source.Source, error) {
 	return build(cfg, env)
 }
 
+// SetCache gives src the cache its adapter keeps lookups and per-session
+// facts in, when it keeps any: the state file, which the command line opens
+// after building the source (a tenant whose config does not build creates
+// no state). Call it before the source is first used.
+func SetCache(src source.Source, c source.Cache) {
+	if s, ok := src.(interface{ SetCache(source.Cache) }); ok && c != nil {
+		s.SetCache(c)
+	}
+}
+
 func newGeneric(cfg *config.Config, env Env) (source.Source, error) {
 	return generic.New(generic.Options{
 		BaseURL:  cfg.Chat.BaseURL,
@@ -92,5 +107,23 @@ func newGenesys(cfg *config.Config, env Env) (source.Source, error) {
 		PageSize:               min(cfg.Chat.PageSize, genesys.DefaultPageSize),
 		Now:                    env.Now,
 		HTTP:                   env.HTTP,
+		Cache:                  env.Cache,
+	})
+}
+
+func newSuperOffice(cfg *config.Config, env Env) (source.Source, error) {
+	so := cfg.Chat.SuperOffice
+	return superoffice.New(superoffice.Options{
+		BaseURL:     cfg.Chat.BaseURL,
+		Token:       string(cfg.Chat.Token),
+		AuthScheme:  so.AuthScheme,
+		AppToken:    string(so.AppToken),
+		BotNames:    so.BotNames,
+		ReopenGrace: so.ReopenGrace,
+		PageSize:    cfg.Chat.PageSize,
+		Cache:       env.Cache,
+		Logger:      env.HTTP.Logger,
+		Now:         env.Now,
+		HTTP:        env.HTTP,
 	})
 }

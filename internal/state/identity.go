@@ -101,16 +101,17 @@ func (s *Store) setIdentity(ctx context.Context, id Identity) error {
 	return s.SetMeta(ctx, identityKey, string(b))
 }
 
-// Reset forgets everything the state knows about cards, sessions and
-// people, keeps the run history, and binds the file to id: the next pass
-// writes every active card whole, as on a first run.
+// Reset forgets everything the state knows about cards, sessions, people
+// and the chat platform (the source cache), keeps the run history, and
+// binds the file to id: the next pass writes every active card whole, as
+// on a first run.
 func (s *Store) Reset(ctx context.Context, id Identity) error {
 	b, err := json.Marshal(id.normal())
 	if err != nil {
 		return err
 	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		for _, q := range []string{`DELETE FROM messages`, `DELETE FROM sessions`, `DELETE FROM people`,
+		for _, q := range []string{`DELETE FROM messages`, `DELETE FROM sessions`, `DELETE FROM people`, `DELETE FROM source_cache`,
 			`DELETE FROM meta WHERE key NOT IN ('opened_at')`} {
 			if _, err := tx.ExecContext(ctx, q); err != nil {
 				return err

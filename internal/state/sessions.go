@@ -301,7 +301,8 @@ func (s *Store) Drop(ctx context.Context, id string) error {
 
 // PruneClosed forgets sessions whose inactive value was written before
 // before: their cards are inactive, so no pass asks about them again. It
-// returns how many it forgot.
+// returns how many it forgot. Source cache rows last written before before
+// go with them: an adapter looks up again what it still needs.
 func (s *Store) PruneClosed(ctx context.Context, before time.Time) (int, error) {
 	var n int64
 	err := s.tx(ctx, func(tx *sql.Tx) error {
@@ -309,7 +310,10 @@ func (s *Store) PruneClosed(ctx context.Context, before time.Time) (int, error) 
 		if err != nil {
 			return err
 		}
-		n, err = res.RowsAffected()
+		if n, err = res.RowsAffected(); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM source_cache WHERE touched_at < ?`, unixNano(before))
 		return err
 	})
 	return int(n), err

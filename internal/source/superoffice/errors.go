@@ -1,0 +1,190 @@
+package superoffice
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/syncworker/syncworker/internal/httpclient"
+	"github.com/syncworker/syncworker/internal/source"
+)
+
+// maxMessageLen bounds the server's error message kept in an APIError.
+const maxMessageLen = 200
+
+const redacted = "[REDACTED]"
+
+// APIError is a non-2xx answer of the WebAPI other than those with their
+// own error kind.
+type APIError struct {
+	Status int
+	// Type and Message are the body's ErrorType and ErrorMessage,
+	// shortened; empty when the body had none.
+	Type, Message string
+}
+
+// Is makes a 5xx or 408 match source.ErrUnavailable: SuperOffice, not the
+// session, is the problem.
+func (e *APIError) Is(target error) bool {
+	return target == source.ErrUnavailable && (e.Status >= 500 || e.Status == http.StatusRequestTimeout)
+}
+
+func (e *APIError) Error() string {
+	s := fmt.Sprintf("SuperOffice: %d %s", e.Status, http.StatusText(e.Status))
+	if e.Type != "" {
+		s += ": " + e.Type
+	}
+	if e.Message != "" {
+		s += ": " + e.Message
+	}
+	return s
+}
+
+// RateLimitError is a 429 still answered after the transport's retries.
+type RateLimitError struct {
+	// RetryAfter is the server's Retry-After, uncapped; 0 when it sent none.
+	RetryAfter time.Duration
+}
+
+// Is makes a 429 match source.ErrUnavailable.
+func (e *RateLimitError) Is(target error) bool { return target == source.ErrUnavailable }
+
+func (e *RateLimitError) Error() string {
+	if e.RetryAfter > 0 {
+		return fmt.Sprintf("SuperOffice rate limit: retry after %v", e.RetryAfter)
+	}
+	return "SuperOffice rate limit"
+}
+
+// errUnauthorized is a 401 answered twice in a row: the token or ticket is
+// wrong, expired or revoked, and the adapter cannot renew it.
+var errUnauthorized = fmt.Errorf("%w: 401 twice; renew chat.token (and chat.app_token) in the tenant file", source.ErrUnauthorized)
+
+// statusError maps a non-2xx response to the error callers branch on.
+// notFound, when set, is the error a 404 means for the endpoint.
+func (c *Client) statusError(resp *httpclient.Response, notFound error) error {
+	switch {
+	case resp.StatusCode == http.StatusUnauthorized:
+		return errUnauthorized
+	case resp.StatusCode == http.StatusNotFound && notFound != nil:
+		return notFound
+	case resp.StatusCode == http.StatusTooManyRequests:
+		after, _ := httpclient.RetryAfter(resp.Header, c.now())
+		return &RateLimitError{RetryAfter: after}
+	}
+	typ, msg := c.serverMessage(resp.Body)
+	return &APIError{Status: resp.StatusCode, Type: typ, Message: msg}
+}
+
+// serverMessage returns the ErrorType and ErrorMessage of an error body,
+// made safe to log: no secret, no control characters, bounded length.
+func (c *Client) serverMessage(body []byte) (string, string) {
+	var e wireError
+	if json.Unmarshal(body, &e) != nil {
+		return "", ""
+	}
+	msg := e.ErrorMessage
+	if msg == "" {
+		msg = e.Message
+	}
+	return clip(c.redact(e.ErrorType), 80), clip(c.redact(msg), maxMessageLen)
+}
+
+// redact replaces the secrets in s.
+func (c *Client) redact(s string) string {
+	for _, secret := range c.secrets {
+		s = strings.ReplaceAll(s, secret, redacted)
+	}
+	return s
+}
+
+// clip makes s one printable line of at most n bytes, cut at a rune boundary.
+func clip(s string, n int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// invalidf returns a source.ErrInvalid with a description.
+func invalidf(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", source.ErrInvalid, fmt.Sprintf(format, args...))
+}
+
+// transportError marks the transport's refusals of a body, too large or not
+// JSON after every retry, as invalid answers, and a platform that could not
+// be reached as unavailable.
+func transportError(err error) error {
+	var tooLarge *httpclient.BodyTooLargeError
+	var malformed *httpclient.MalformedBodyError
+	switch {
+	case errors.As(err, &tooLarge) || errors.As(err, &malformed):
+		return fmt.Errorf("%w: %w", source.ErrInvalid, err)
+	case errors.Is(err, context.Canceled):
+		return err
+	}
+	return fmt.Errorf("%w: %w", source.ErrUnavailable, err)
+}
+
+// wrap adds the phrase of one layer to err and makes sure no secret, which
+// a hostile server could echo anywhere, shows in the result.
+func (c *Client) wrap(err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	err = fmt.Errorf(format+": %w", append(args, err)...)
+	msg := err.Error()
+	if clean := c.redact(msg); clean != msg {
+		return &redactedError{msg: clean, kind: kindOf(err)}
+	}
+	return err
+}
+
+// redactedError is an error whose text held a secret. It unwraps only to
+// the kind of the original error, so that no caller can reach the
+// unredacted text, while errors.Is and errors.As keep working.
+type redactedError struct {
+	msg  string
+	kind error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.kind }
+
+// kindOf finds in err's chain the error a caller would branch on. Those
+// never contain a secret: sentinels are constant, and APIError messages are
+// redacted when built.
+func kindOf(err error) error {
+	for _, target := range []error{source.ErrNotFound, source.ErrUnauthorized, source.ErrInvalid,
+		context.Canceled, context.DeadlineExceeded, source.ErrUnavailable} {
+		if errors.Is(err, target) {
+			return target
+		}
+	}
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		return apiErr
+	}
+	var rateErr *RateLimitError
+	if errors.As(err, &rateErr) {
+		return rateErr
+	}
+	return nil
+}
