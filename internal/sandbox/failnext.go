@@ -110,7 +110,7 @@ func (s *Server) serveFailure(w http.ResponseWriter, r *http.Request, api API, h
 		if f.RetryAfter > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(f.RetryAfter))
 		}
-		s.writeError(w, api, f.Status, cmp.Or(f.Message, http.StatusText(f.Status)))
+		s.writeError(w, r, api, f.Status, cmp.Or(f.Message, http.StatusText(f.Status)))
 	case handled != nil:
 		handled.replay(w)
 	default:

@@ -82,7 +82,7 @@ func TestFailNext_Order(t *testing.T) {
 	f.FailNext(RouteGetTemplate, 2, Failure{Status: 503})
 	f.FailNext(RouteGetTemplate, 1, Failure{Status: 429})
 	f.FailNext(RouteGetTemplate, 0, Failure{Status: 500})
-	if r := f.esm("GET", "/dc/chat_session/data", tok, nil); r.status != 200 {
+	if r := f.esm("GET", "/dc/chat_session/data?limit=5", tok, nil); r.status != 200 {
 		t.Errorf("other route: status %d", r.status)
 	}
 	var got []int
