@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -11,9 +12,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/syncworker/syncworker/internal/esmspec"
 	"github.com/syncworker/syncworker/internal/sandbox"
 	"github.com/syncworker/syncworker/internal/state"
 )
+
+// TestMain reports how many ESM exchanges the tests checked against
+// Efecte's document (see esmspec), visible with go test -v.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	fmt.Println(esmspec.Summary())
+	os.Exit(code)
+}
 
 // lockedBuffer collects output written from several goroutines.
 type lockedBuffer struct {
@@ -61,7 +71,7 @@ func newSandbox(t *testing.T, n int, opts sandbox.Options) (*sandbox.Server, str
 			t.Fatal(err)
 		}
 	}
-	srv := httptest.NewServer(sb)
+	srv := httptest.NewServer(esmspec.Wrap(t, sb))
 	t.Cleanup(srv.Close)
 	return sb, strings.TrimPrefix(srv.URL, "http://")
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/syncworker/syncworker/internal/esmspec"
 	"github.com/syncworker/syncworker/internal/sandbox"
 )
 
@@ -244,7 +245,7 @@ func TestClient_SecretsAbsent(t *testing.T) {
 			sb := sandbox.New(sandbox.Options{Login: testLogin, Password: testPassword})
 			sb.FailNext(sandbox.RoutePatchCard, 9, tt.fail)
 			mux := http.NewServeMux()
-			mux.Handle("/", sb)
+			mux.Handle("/", esmspec.Wrap(t, sb))
 			if tt.pattern != "" {
 				mux.HandleFunc(tt.pattern, tt.handler)
 			}
