@@ -118,6 +118,24 @@ func TestClient_Login(t *testing.T) {
 	})
 }
 
+// TestClient_Login_TokenStyles logs in to the sandbox in each of the shapes
+// a login answer carries its token in.
+func TestClient_Login_TokenStyles(t *testing.T) {
+	t.Parallel()
+	for _, style := range []sandbox.LoginTokenStyle{sandbox.TokenBearer, sandbox.TokenBare, sandbox.TokenHeaderOnly} {
+		t.Run(fmt.Sprint(style), func(t *testing.T) {
+			t.Parallel()
+			sb, base := newSandbox(t, sandbox.Options{LoginToken: style})
+			if _, err := newTestClient(t, base).Template(context.Background(), "chat_session"); err != nil {
+				t.Fatal(err)
+			}
+			if n := sb.Count(sandbox.RouteLogin); n != 1 {
+				t.Errorf("logins = %d, want 1", n)
+			}
+		})
+	}
+}
+
 func TestClient_Login_Refresh(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
