@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
@@ -42,6 +43,11 @@ func TestFailNext(t *testing.T) {
 			}
 		}},
 		{"Delayed", Failure{Delay: 20 * time.Millisecond}, 201, 1, nil},
+		{"Broken", Failure{Broken: FaultMalformed}, 201, 1, func(t *testing.T, r response) {
+			if json.Valid(r.body) || !strings.HasPrefix(string(r.body), `{"meta":`) || r.header.Get(FaultHeader) != FaultMalformed {
+				t.Errorf("answer %q, %s %q; want the first half of the answer", r.body, FaultHeader, r.header.Get(FaultHeader))
+			}
+		}},
 		{"Nothing", Failure{}, 201, 1, nil},
 	}
 	for _, tt := range tests {
