@@ -169,10 +169,16 @@ type wireValue struct {
 // "static-value", "reference", …). It reports false for an element that
 // holds no value at all ({"value":null}).
 func decodeValue(b []byte, attrType string) (Value, bool, error) {
-	var w wireValue
-	if err := json.Unmarshal(b, &w); err != nil {
+	// One decode into a map gives both the known members and whether
+	// there are others; a pass decodes a value of every active card.
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
 		return Value{}, false, fmt.Errorf("esm: decode value: %w", err)
 	}
+	if m == nil {
+		return Value{}, false, nil // null: no value
+	}
+	w := wireValue{Value: m["value"], Code: m["code"], DataCardID: m["dataCardId"]}
 	switch {
 	case present(w.DataCardID):
 		id, err := scalarText(w.DataCardID)
@@ -187,7 +193,7 @@ func decodeValue(b []byte, attrType string) (Value, bool, error) {
 		}
 		code, err := scalarText(w.Code)
 		return Static(val, code), true, err
-	case attrType == "worklog" || attrType == "external-reference" || !hasOnlyValue(b):
+	case attrType == "worklog" || attrType == "external-reference" || !onlyValueKeys(m):
 		return other(b)
 	case !present(w.Value):
 		return Value{}, false, nil
@@ -226,14 +232,10 @@ func other(elem json.RawMessage) (Value, bool, error) {
 	return Value{kind: KindOther, text: buf.String()}, true, nil
 }
 
-// hasOnlyValue reports whether the element's keys are those of a plain
+// onlyValueKeys reports whether the element's keys are those of a plain
 // value, so that worklog entries and external references stay KindOther
 // even when the card does not say the attribute's type.
-func hasOnlyValue(b []byte) bool {
-	var m map[string]json.RawMessage
-	if json.Unmarshal(b, &m) != nil {
-		return false
-	}
+func onlyValueKeys(m map[string]json.RawMessage) bool {
 	for k := range m {
 		switch k {
 		case "value", "code", "dataCardId":
