@@ -89,9 +89,11 @@ var amendments = []amendment{
 	}},
 	// Wrong: a static menu entry of the template info, RESTStaticValueInfo,
 	// types its value as an object; it is the entry's display value, the
-	// string a card's StaticValue carries.
-	{"RESTStaticValueInfo.value is a string", func(doc *openapi3.T) error {
-		return replaceProperty(doc, "RESTStaticValueInfo", "value", "object", openapi3.NewStringSchema())
+	// string a card's StaticValue carries. An object stays allowed, as the
+	// client must read what the document describes.
+	{"RESTStaticValueInfo.value is a string (or, as published, an object)", func(doc *openapi3.T) error {
+		return replaceProperty(doc, "RESTStaticValueInfo", "value", "object",
+			openapi3.NewOneOfSchema(openapi3.NewStringSchema(), openapi3.NewObjectSchema()))
 	}},
 	// Silent: the modify and create requests require "data" but do not
 	// describe it. It is described here as their examples show it, one
