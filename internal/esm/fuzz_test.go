@@ -22,6 +22,8 @@ func FuzzDecodeResponse(f *testing.F) {
 	f.Add([]byte(`{"data":[{"dataCardId":7,"data":{"a":{"values":[{"value":1e400},{"value":null},{"worklog":"x"}]}}}]}`))
 	f.Add([]byte(`eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjE3MDAwMDAwMDB9.c2ln`))
 	f.Add([]byte(`{"data":[{"dataCardId":"9","data":{}},{"dataCardId":"8"}],"meta":{"count":2}}`))
+	f.Add([]byte(`{"value":"ws-1"}`))
+	f.Add([]byte("{\"value\":\"\x01\"}"))
 	f.Add([]byte(`[]`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var page wirePage
@@ -46,6 +48,13 @@ func FuzzDecodeResponse(f *testing.F) {
 			checkEncodes(t, c)
 			return nil
 		})
+		// plainValue reads elements of a document already checked.
+		if v, ok := plainValue(b); ok && json.Valid(b) {
+			var m map[string]json.RawMessage
+			if err := json.Unmarshal(b, &m); err != nil || len(m) != 1 || string(m["value"]) != string(v) {
+				t.Fatalf("plainValue(%s) = %s; encoding/json reads %v, %v", b, v, m, err)
+			}
+		}
 		messageOf(b)
 		jwtExpiry(string(b))
 	})

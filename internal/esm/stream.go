@@ -131,8 +131,14 @@ func decodeCards(dec *json.Decoder, br *boundedReader, fn func(Card) error) erro
 	}
 	for dec.More() {
 		br.reset()
-		var card Card
-		if err := dec.Decode(&card); err != nil {
+		// Decoding into the wire shape directly, rather than through
+		// Card.UnmarshalJSON, spares each card a second scan.
+		var w wireCard
+		if err := dec.Decode(&w); err != nil {
+			return err
+		}
+		card, err := w.card()
+		if err != nil {
 			return err
 		}
 		if err := fn(card); err != nil {

@@ -261,3 +261,18 @@ func TestClient_StreamCards_MemoryStaysFlat(t *testing.T) {
 		t.Errorf("live heap grew by %d KiB while streaming, want it flat", grown>>10)
 	}
 }
+
+// BenchmarkDecodeStream decodes a stream of 1,000 discovery cards (the
+// session id alone), the client's share of every pass per 1,000 active
+// cards.
+func BenchmarkDecodeStream(b *testing.B) {
+	card := `{"dataCardId":"12345","name":"ws-000123","templateCode":"chat_session","templateName":"Chat session",` +
+		`"folderCode":"chat_sessions","folderName":"Chat sessions",` +
+		`"data":{"chat_session_id":{"name":"Chat session ID","type":"string","values":[{"value":"ws-000123"}]}}}`
+	body := `{"data":[` + card + strings.Repeat(","+card, 999) + `],"meta":{"count":1000}}`
+	for b.Loop() {
+		if err := decodeStream(strings.NewReader(body), 1<<20, func(Card) error { return nil }); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
