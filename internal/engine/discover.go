@@ -22,7 +22,9 @@ func (e *Engine) discover(ctx context.Context, fn func(esm.Card) error) error {
 	if e.cfg.ESM.Discovery == config.DiscoveryPages {
 		list = e.esm.ListCards
 	}
-	return list(ctx, e.cfg.ESM.Template, filter, []string{a.SessionID, a.Active}, fn)
+	// Only the session id is read; the filter already says the card is
+	// active. Each attribute more is decoded for every active card.
+	return list(ctx, e.cfg.ESM.Template, filter, []string{a.SessionID}, fn)
 }
 
 // firstSight records that session id was found on card and reports
