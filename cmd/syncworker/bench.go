@@ -47,7 +47,7 @@ func (c *benchCmd) flags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.latency, "latency", 20*time.Millisecond, "latency added to every request")
 	fs.IntVar(&c.concurrency, "concurrency", 16, "sync.concurrency")
 	fs.IntVar(&c.baseline, "baseline", 1000, "sessions of the baseline comparison; 0 skips it")
-	fs.StringVar(&c.memory, "memory", "10000,40000", "session counts of the memory comparison (no latency); empty skips it")
+	fs.StringVar(&c.memory, "memory", "10000,100000", "session counts of the memory comparison (no latency); empty skips it")
 	fs.Float64Var(&c.rateRPS, "rate", 10, "esm.max_rps of the rate-ceiling check; 0 skips it")
 	fs.StringVar(&c.platform, "platform", sandbox.PlatformGeneric, "chat platform to fake: "+strings.Join(sandbox.Platforms(), ", "))
 }
@@ -137,7 +137,7 @@ func (c *benchCmd) run(ctx context.Context, stop <-chan struct{}) error {
 		for _, f := range strings.Split(c.memory, ",") {
 			n, err := strconv.Atoi(strings.TrimSpace(f))
 			if err != nil || n <= 0 {
-				return withCode(exitConfig, fmt.Errorf("-memory %q: want session counts like 10000,40000", c.memory))
+				return withCode(exitConfig, fmt.Errorf("-memory %q: want session counts like 10000,100000", c.memory))
 			}
 			row, err := c.measureMemory(ctx, n)
 			if err != nil {
@@ -236,10 +236,15 @@ func (e *benchEnv) measure(ctx context.Context, name string) (benchRow, error) {
 	for _, n := range counts {
 		total += n
 	}
-	// Discovery pages and the change listing are sequential; everything
-	// else can overlap up to the concurrency.
+	// Discovery (one stream, or a page per 200 cards) and the change
+	// listing are sequential; everything else can overlap up to the
+	// concurrency.
 	list, _, _, others := chatRoutes(e.c.platform)
-	sequential := int(math.Ceil(float64(active)/200)) + counts[list]
+	discovery := counts[sandbox.RouteStreamCards]
+	if discovery == 0 {
+		discovery = int(math.Ceil(float64(active) / 200))
+	}
+	sequential := discovery + counts[list]
 	lat := e.sb.Faults().Chat.Latency
 	bound := time.Duration(sequential)*lat + time.Duration(total-sequential)*lat/time.Duration(e.cfg.Sync.Concurrency)
 	row := benchRow{name: name, sessions: active, wall: p.wall, bound: bound, counts: counts,
@@ -409,7 +414,7 @@ func maxInWindow(ts []time.Time, d time.Duration) int {
 func printBench(w io.Writer, rows []benchRow, platform string) {
 	list, session, messages, _ := chatRoutes(platform)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\tsessions\tchat GET list\tchat GET session\tchat GET messages\tesm login\tesm GET list\tesm PATCH\tesm POST\twall\tbound\twall/bound\tpeak heap\tpeak RSS\t")
+	fmt.Fprintln(tw, "scenario\tsessions\tchat GET list\tchat GET session\tchat GET messages\tesm login\tesm GET stream\tesm GET list\tesm PATCH\tesm POST\twall\tbound\twall/bound\tpeak heap\tpeak RSS\t")
 	for _, r := range rows {
 		count := func(route string) string {
 			if r.counts == nil {
@@ -417,9 +422,10 @@ func printBench(w io.Writer, rows []benchRow, platform string) {
 			}
 			return strconv.Itoa(r.counts[route])
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.name, r.sessions,
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.name, r.sessions,
 			count(list), count(session), count(messages),
-			count(sandbox.RouteLogin), count(sandbox.RouteListCards), count(sandbox.RoutePatchCard), count(sandbox.RouteCreateCard),
+			count(sandbox.RouteLogin), count(sandbox.RouteStreamCards), count(sandbox.RouteListCards),
+			count(sandbox.RoutePatchCard), count(sandbox.RouteCreateCard),
 			r.wall.Round(10*time.Millisecond), r.bound.Round(10*time.Millisecond), ratio(r.wall, r.bound),
 			mib(r.peakHeap), mib(r.peakRSS))
 	}

@@ -26,7 +26,8 @@ func (c *checkCmd) flags(fs *flag.FlagSet) {
 	fs.Var(&c.configs, "config", "tenant config file or directory of *.yaml (repeatable)")
 }
 
-// Attribute types that can hold each card value; Efecte's type names.
+// Attribute types that can hold each card value: Efecte's type names (its
+// document has "date" for date-times too) and names other versions use.
 var (
 	textTypes   = []string{"string", "text"}
 	numberTypes = []string{"number", "integer", "decimal"}
@@ -131,6 +132,7 @@ func templateProblems(ctx context.Context, client *esm.Client, cfg *config.Confi
 	need("end_time", a.EndTime, dateTypes, false, false)
 	need("first_reply_wait", a.FirstReplyWait, numberTypes, false, false)
 	problems = append(problems, menuProblems(info, cfg)...)
+	problems = append(problems, folderProblems(info, cfg)...)
 	if a.Members != "" || a.SupportPerson != "" || a.Customer != "" {
 		pp, err := personProblems(ctx, client, cfg)
 		if err != nil {
@@ -161,11 +163,26 @@ func menuProblems(info esm.TemplateInfo, cfg *config.Config) []string {
 		switch {
 		case !ok:
 			problems = append(problems, fmt.Sprintf("esm.active_values.%s: menu %q has no value %q", v.key, code, v.mv.Value))
+		case v.mv.Code != "" && sv.Code == "":
+			problems = append(problems, fmt.Sprintf("esm.active_values.%s: value %q has no code in ESM (null), not %q", v.key, v.mv.Value, v.mv.Code))
 		case v.mv.Code != "" && sv.Code != v.mv.Code:
 			problems = append(problems, fmt.Sprintf("esm.active_values.%s: value %q has code %q in ESM, not %q", v.key, v.mv.Value, sv.Code, v.mv.Code))
 		}
 	}
 	return problems
+}
+
+// folderProblems checks that esm.folder, where backfill creates cards, is
+// one of the folders the template allows.
+func folderProblems(info esm.TemplateInfo, cfg *config.Config) []string {
+	if slices.Contains(info.Folders, cfg.ESM.Folder) {
+		return nil
+	}
+	allowed := "none"
+	if len(info.Folders) > 0 {
+		allowed = strings.Join(info.Folders, ", ")
+	}
+	return []string{fmt.Sprintf("esm.folder: template %s does not allow folder %q (it allows %s)", cfg.ESM.Template, cfg.ESM.Folder, allowed)}
 }
 
 func personProblems(ctx context.Context, client *esm.Client, cfg *config.Config) ([]string, error) {

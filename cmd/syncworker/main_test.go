@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -12,10 +15,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/syncworker/syncworker/internal/esmspec"
 	"github.com/syncworker/syncworker/internal/sandbox"
 	"github.com/syncworker/syncworker/internal/state"
 )
 
+// TestMain reports how many ESM exchanges the tests checked against
+// Efecte's document (see esmspec), visible with go test -v.
 // lockedBuffer collects output written from several goroutines.
 type lockedBuffer struct {
 	mu sync.Mutex
@@ -80,7 +86,7 @@ func newSandbox(t *testing.T, n int, opts sandbox.Options) (*sandbox.Server, str
 			t.Fatal(err)
 		}
 	}
-	srv := httptest.NewServer(sb)
+	srv := httptest.NewServer(esmspec.Wrap(t, sb))
 	t.Cleanup(srv.Close)
 	return sb, strings.TrimPrefix(srv.URL, "http://")
 }
@@ -245,7 +251,9 @@ func TestCheck(t *testing.T) {
 	}
 	_, addr = newSandbox(t, 0, sandbox.Options{
 		Attributes: sandbox.Attributes{FirstReplyWait: sandbox.Omit},
+		Active:     sandbox.StaticValue{Value: "Yes"},
 		Inactive:   sandbox.StaticValue{Value: "Closed", Code: "closed"},
+		Folder:     "chat_archive",
 	})
 	file = writeConfig(t, t.TempDir(), "acme", addr, "")
 	r := run(t, "check", "-config", file)
@@ -253,10 +261,44 @@ func TestCheck(t *testing.T) {
 		t.Errorf("exit %d, want 1", r.code)
 	}
 	for _, want := range []string{`esm.attributes.first_reply_wait: template chat_session has no attribute "first_reply_wait"`,
-		`esm.active_values.inactive: menu "is_chat_active" has no value "No"`} {
+		`esm.active_values.active: value "Yes" has no code in ESM (null), not "yes"`,
+		`esm.active_values.inactive: menu "is_chat_active" has no value "No"`,
+		`esm.folder: template chat_session does not allow folder "chat_sessions" (it allows chat_archive)`} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("check output lacks %q:\n%s", want, r.stdout)
 		}
+	}
+}
+
+// TestCheck_DocumentShapes: a template in shapes Efecte's document allows
+// (menu entries without a code or whose value is an object, date-times of
+// type date, attributes of types the worker does not write) fits.
+func TestCheck_DocumentShapes(t *testing.T) {
+	sb, _ := newSandbox(t, 0, sandbox.Options{})
+	attr := func(typ string, multi bool, extra string) string {
+		return fmt.Sprintf(`{"name":"x","type":%q,"multiValue":%v%s}`, typ, multi, extra)
+	}
+	template := `{"name":"Chat session","code":"chat_session","allowedFolders":[{"folderName":"Old","folderCode":"old"},` +
+		`{"folderName":"Chat sessions","folderCode":"chat_sessions"}],"attributes":{` +
+		`"chat_session_id":` + attr("string", false, "") + `,"chat_log":` + attr("string", false, "") +
+		`,"message_count":` + attr("number", false, "") + `,"first_reply_wait":` + attr("number", false, "") +
+		`,"start_time":` + attr("date", false, "") + `,"end_time":` + attr("date", false, "") +
+		`,"members":` + attr("reference", true, `,"target":["person"]`) + `,"support_person":` + attr("reference", false, "") +
+		`,"customer":` + attr("reference", false, "") + `,"notes":` + attr("worklog", false, "") +
+		`,"attachment":` + attr("external-reference", false, `,"file":true`) +
+		`,"is_chat_active":` + attr("static-value", false, `,"values":[{"code":"yes","value":"Yes"},{"code":"no","value":"No"},`+
+		`{"value":"Unknown"},{"code":"x","value":{"fi":"Ehkä"}}]`) + `}}`
+	mux := http.NewServeMux()
+	mux.Handle("/", sb)
+	mux.HandleFunc("GET "+sandbox.ESMPrefix+"/dc/chat_session", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, template)
+	})
+	srv := httptest.NewServer(esmspec.Wrap(t, mux))
+	t.Cleanup(srv.Close)
+	file := writeConfig(t, t.TempDir(), "acme", strings.TrimPrefix(srv.URL, "http://"), "")
+	if r := run(t, "check", "-config", file); r.code != exitOK || r.stdout != "tenant=acme ok\n" {
+		t.Errorf("check: exit %d, %q %q", r.code, r.stdout, r.stderr)
 	}
 }
 

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"github.com/syncworker/syncworker/internal/esmspec"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,7 +31,9 @@ func TestMain(m *testing.M) {
 		main()
 		return
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	fmt.Println(esmspec.Summary())
+	os.Exit(code)
 }
 
 // syncworkerBinary is the executable to start as syncworker; start it

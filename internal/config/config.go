@@ -42,6 +42,16 @@ const (
 	DefaultUnresolvedTTL   = 5 * time.Minute
 	DefaultPersonTemplate  = "person"
 	DefaultMatchAttribute  = "email"
+	DefaultDiscovery       = DiscoveryStream
+)
+
+// Values of esm.discovery: how a pass finds the active cards.
+const (
+	// DiscoveryStream reads them from ESM's data stream in one answer,
+	// falling back to pages when ESM does not serve it.
+	DiscoveryStream = "stream"
+	// DiscoveryPages lists them page by page with filterId.
+	DiscoveryPages = "pages"
 )
 
 // DefaultStatePath returns the state file used when state_path is not set:
@@ -126,6 +136,7 @@ type ESMConfig struct {
 	Folder            string        `yaml:"folder"`
 	MaxRPS            float64       `yaml:"max_rps"`
 	Timeout           time.Duration `yaml:"timeout"`
+	Discovery         string        `yaml:"discovery"` // DiscoveryStream or DiscoveryPages
 	Attributes        Attributes    `yaml:"attributes"`
 	ActiveValues      ActiveValues  `yaml:"active_values"`
 	Person            PersonConfig  `yaml:"person"`
@@ -203,6 +214,7 @@ func Default() *Config {
 		ESM: ESMConfig{
 			MaxRPS:       DefaultESMMaxRPS,
 			Timeout:      DefaultTimeout,
+			Discovery:    DefaultDiscovery,
 			Attributes:   DefaultAttributes(),
 			ActiveValues: DefaultActiveValues(),
 			Person: PersonConfig{

@@ -169,6 +169,9 @@ func (v *validator) esm() {
 	v.code("esm.folder", c.Folder, true)
 	v.rate("esm.max_rps", c.MaxRPS)
 	v.positive("esm.timeout", c.Timeout)
+	if c.Discovery != DiscoveryStream && c.Discovery != DiscoveryPages {
+		v.add("esm.discovery", "%s is not %s or %s", v.shown("esm.discovery", c.Discovery), DiscoveryStream, DiscoveryPages)
+	}
 	v.attributes()
 	v.menuValue("esm.active_values.active", c.ActiveValues.Active)
 	v.menuValue("esm.active_values.inactive", c.ActiveValues.Inactive)

@@ -74,6 +74,8 @@ func TestValidate(t *testing.T) {
 		{"esm url http remote", func(c *Config) { c.ESM.BaseURL = "http://acme.efectecloud.com/rest-api/itsm/v1" }, "esm.base_url", "esm.allow_insecure_http"},
 		{"esm url required", func(c *Config) { c.ESM.BaseURL = "" }, "esm.base_url", "required"},
 		{"esm login required", func(c *Config) { c.ESM.Login = "" }, "esm.login", "required"},
+		{"esm discovery pages", func(c *Config) { c.ESM.Discovery = DiscoveryPages }, "", ""},
+		{"esm discovery unknown", func(c *Config) { c.ESM.Discovery = "paging" }, "esm.discovery", `"paging" is not stream or pages`},
 		{"esm login line break", func(c *Config) { c.ESM.Login = "a\nb" }, "esm.login", "control characters"},
 		{"esm password required", func(c *Config) { c.ESM.Password = "" }, "esm.password", "required"},
 		{"esm password and file", func(c *Config) { c.ESM.PasswordFile = "p" }, "esm.password_file", "only one of"},

@@ -23,6 +23,7 @@ import (
 // ESM is the part of the ESM client the engine uses.
 type ESM interface {
 	ListCards(ctx context.Context, template, filter string, attrs []string, fn func(esm.Card) error) error
+	StreamCards(ctx context.Context, template, filter string, attrs []string, fn func(esm.Card) error) error
 	FindCards(ctx context.Context, template string, key esm.Match) ([]string, error)
 	PatchCard(ctx context.Context, template, id string, data map[string][]esm.Value) error
 	CreateCard(ctx context.Context, template, folder string, key esm.Match, data map[string][]esm.Value) (string, error)

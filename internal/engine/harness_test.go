@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -16,6 +17,7 @@ import (
 	"github.com/syncworker/syncworker/internal/config"
 	"github.com/syncworker/syncworker/internal/engine"
 	"github.com/syncworker/syncworker/internal/esm"
+	"github.com/syncworker/syncworker/internal/esmspec"
 	"github.com/syncworker/syncworker/internal/httpclient"
 	"github.com/syncworker/syncworker/internal/sandbox"
 	"github.com/syncworker/syncworker/internal/source"
@@ -23,6 +25,14 @@ import (
 	"github.com/syncworker/syncworker/internal/sources"
 	"github.com/syncworker/syncworker/internal/state"
 )
+
+// TestMain reports how many ESM exchanges the tests checked against
+// Efecte's document (see esmspec), visible with go test -v.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	fmt.Println(esmspec.Summary())
+	os.Exit(code)
+}
 
 // harness is one tenant synced against a sandbox, with real clients and a
 // real state file, and a clock the test moves.
@@ -80,7 +90,7 @@ func newHarnessWith(t *testing.T, extra string, opts func(*sandbox.Options)) *ha
 		opts(&o)
 	}
 	h.sb = sandbox.New(o)
-	h.srv = httptest.NewServer(h.sb)
+	h.srv = httptest.NewServer(esmspec.Wrap(t, h.sb))
 	t.Cleanup(h.srv.Close)
 	yaml := fmt.Sprintf(`tenant: test
 schedule: "*/5 * * * *"

@@ -107,7 +107,7 @@ func (e *Engine) sync(ctx context.Context, stop <-chan struct{}, t *tally, start
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(e.cfg.Sync.Concurrency)
-	seen := map[string]string{} // session id -> card id
+	seen := newActiveSet()
 	err = e.discover(gctx, func(c esm.Card) error {
 		if stopped(stop) {
 			return errStopped
@@ -117,12 +117,9 @@ func (e *Engine) sync(ctx context.Context, stop <-chan struct{}, t *tally, start
 			e.log.Warn("card has no session id; skipped", "card", c.ID)
 			return nil
 		}
-		if other, dup := seen[id]; dup {
-			e.log.Warn("two active cards for one session; writing the newer only",
-				"session", id, "card", other, "other_card", c.ID)
+		if !e.firstSight(seen, id, c.ID) {
 			return nil
 		}
-		seen[id] = c.ID
 		g.Go(func() error {
 			o, err := e.syncSession(gctx, id, c.ID, changed)
 			return e.counted(t, o, err)
@@ -167,23 +164,13 @@ func (e *Engine) counted(t *tally, o outcome, err error) error {
 	return err
 }
 
-// discover lists the cards whose active attribute holds the active value.
-func (e *Engine) discover(ctx context.Context, fn func(esm.Card) error) error {
-	a := e.cfg.ESM.Attributes
-	filter, err := esm.Eq(a.Active, e.cfg.ESM.ActiveValues.Active.Value)
-	if err != nil {
-		return err
-	}
-	return e.esm.ListCards(ctx, e.cfg.ESM.Template, filter, []string{a.SessionID, a.Active}, fn)
-}
-
 // dropInactive stops polling tracked sessions whose card no longer showed
 // up as active: someone closed or deleted it in ESM.
-func (e *Engine) dropInactive(ctx context.Context, active map[string]string) (int, error) {
+func (e *Engine) dropInactive(ctx context.Context, active *activeSet) (int, error) {
 	var gone []state.Session
-	err := e.store.OpenSessions(ctx, func(s state.Session) error {
-		if _, ok := active[s.ID]; !ok {
-			gone = append(gone, s)
+	err := e.store.OpenSessionIDs(ctx, func(id, card string) error {
+		if !active.has(id) {
+			gone = append(gone, state.Session{ID: id, CardID: card})
 		}
 		return nil
 	})

@@ -245,12 +245,12 @@ func TestPass_AgentWithoutPersonCard(t *testing.T) {
 		t.Errorf("ghost warned %d times in one pass, want once", n)
 	}
 	// One lookup per distinct person, cached across passes.
-	lookups := h.count(sandbox.RouteListCards)
+	lookups, streams := h.count(sandbox.RouteListCards), h.count(sandbox.RouteStreamCards)
 	h.advance(time.Minute)
 	h.addVisitorMessage("ws-b")
 	h.pass()
-	if n := h.count(sandbox.RouteListCards) - lookups; n != 1 {
-		t.Errorf("second pass made %d card listings, want 1 (discovery only; people cached)", n)
+	if n, d := h.count(sandbox.RouteListCards)-lookups, h.count(sandbox.RouteStreamCards)-streams; n != 0 || d != 1 {
+		t.Errorf("second pass made %d card listings and %d streams, want 0 and 1 (discovery only; people cached)", n, d)
 	}
 }
 
@@ -428,8 +428,8 @@ func TestPass_OneLookupPerDistinctPerson(t *testing.T) {
 		}
 	}
 	h.pass()
-	// One discovery page holds all 120 cards.
-	if got, want := h.count(sandbox.RouteListCards), 1+len(emails); got != want {
-		t.Errorf("%d card listings, want 1 discovery page + %d distinct people", got, len(emails))
+	// One stream holds all 120 cards.
+	if got, streams := h.count(sandbox.RouteListCards), h.count(sandbox.RouteStreamCards); got != len(emails) || streams != 1 {
+		t.Errorf("%d card listings and %d streams, want %d distinct people and 1 discovery stream", got, streams, len(emails))
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/syncworker/syncworker/internal/esmspec"
 	"github.com/syncworker/syncworker/internal/sandbox"
 )
 
@@ -115,6 +116,24 @@ func TestClient_Login(t *testing.T) {
 			t.Errorf("caller gave up after %v, want at its deadline, not after the login", d)
 		}
 	})
+}
+
+// TestClient_Login_TokenStyles logs in to the sandbox in each of the shapes
+// a login answer carries its token in.
+func TestClient_Login_TokenStyles(t *testing.T) {
+	t.Parallel()
+	for _, style := range []sandbox.LoginTokenStyle{sandbox.TokenBearer, sandbox.TokenBare, sandbox.TokenHeaderOnly} {
+		t.Run(fmt.Sprint(style), func(t *testing.T) {
+			t.Parallel()
+			sb, base := newSandbox(t, sandbox.Options{LoginToken: style})
+			if _, err := newTestClient(t, base).Template(context.Background(), "chat_session"); err != nil {
+				t.Fatal(err)
+			}
+			if n := sb.Count(sandbox.RouteLogin); n != 1 {
+				t.Errorf("logins = %d, want 1", n)
+			}
+		})
+	}
 }
 
 func TestClient_Login_Refresh(t *testing.T) {
@@ -244,7 +263,7 @@ func TestClient_SecretsAbsent(t *testing.T) {
 			sb := sandbox.New(sandbox.Options{Login: testLogin, Password: testPassword})
 			sb.FailNext(sandbox.RoutePatchCard, 9, tt.fail)
 			mux := http.NewServeMux()
-			mux.Handle("/", sb)
+			mux.Handle("/", esmspec.Wrap(t, sb))
 			if tt.pattern != "" {
 				mux.HandleFunc(tt.pattern, tt.handler)
 			}

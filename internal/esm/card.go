@@ -60,9 +60,19 @@ func (c *Card) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &w); err != nil {
 		return fmt.Errorf("esm: decode card: %w", err)
 	}
+	card, err := w.card()
+	if err != nil {
+		return err
+	}
+	*c = card
+	return nil
+}
+
+// card turns the wire shape into a Card.
+func (w *wireCard) card() (Card, error) {
 	id, err := scalarText(w.DataCardID)
 	if err != nil {
-		return fmt.Errorf("esm: decode card id: %w", err)
+		return Card{}, fmt.Errorf("esm: decode card id: %w", err)
 	}
 	out := Card{ID: id, Name: w.Name, Template: w.TemplateCode, Folder: w.FolderCode,
 		Attributes: make(map[string][]Value, len(w.Data))}
@@ -71,7 +81,7 @@ func (c *Card) UnmarshalJSON(b []byte) error {
 		for _, raw := range attr.Values {
 			v, ok, err := decodeValue(raw, attr.Type)
 			if err != nil {
-				return fmt.Errorf("esm: card %s attribute %s: %w", id, code, err)
+				return Card{}, fmt.Errorf("esm: card %s attribute %s: %w", id, code, err)
 			}
 			if ok {
 				vs = append(vs, v)
@@ -79,8 +89,7 @@ func (c *Card) UnmarshalJSON(b []byte) error {
 		}
 		out.Attributes[code] = vs
 	}
-	*c = out
-	return nil
+	return out, nil
 }
 
 // wireData is the "data" object of a create or modify request.

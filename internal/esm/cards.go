@@ -56,8 +56,8 @@ func (c *Client) listCards(ctx context.Context, template, filter string, attrs [
 	if err != nil {
 		return err
 	}
-	seen := make(map[string]bool)
-	var filterID int64 // 0: the first page, no filterId
+	var prev map[string]bool // the ids of the page before
+	var filterID int64       // 0: the first page, no filterId
 	for page := 0; ; page++ {
 		if page == c.maxPages {
 			return fmt.Errorf("more than %d pages; stopping", c.maxPages)
@@ -66,7 +66,7 @@ func (c *Client) listCards(ctx context.Context, template, filter string, attrs [
 		if err != nil || !ok {
 			return err
 		}
-		if err := yield(p.Data, seen, fn); err != nil {
+		if prev, err = yield(p.Data, prev, fn); err != nil {
 			return err
 		}
 		next, more, err := nextFilterID(p, c.pageSize)
@@ -120,17 +120,21 @@ func (c *Client) listPage(ctx context.Context, template string, q url.Values, fi
 	return p, len(p.Data) > 0, nil
 }
 
-func yield(cards []Card, seen map[string]bool, fn func(Card) error) error {
+// yield passes the cards of a page to fn, leaving out those of the page
+// before (prev), and returns the page's ids. Only neighbouring pages can
+// share cards, so memory stays that of one page however long the listing.
+func yield(cards []Card, prev map[string]bool, fn func(Card) error) (map[string]bool, error) {
+	seen := make(map[string]bool, len(cards))
 	for _, card := range cards {
-		if seen[card.ID] {
+		if prev[card.ID] || seen[card.ID] {
 			continue
 		}
 		seen[card.ID] = true
 		if err := fn(card); err != nil {
-			return &stopError{err: err}
+			return nil, &stopError{err: err}
 		}
 	}
-	return nil
+	return seen, nil
 }
 
 // nextFilterID returns the filterId of the page after p, and false when p
@@ -220,6 +224,16 @@ func checkCard(template, id string) error {
 	return nil
 }
 
+// forbidden marks a 403 APIError of a write as ErrWriteForbidden, keeping
+// the APIError and its message.
+func forbidden(err error) error {
+	var apiErr *APIError
+	if errors.As(err, &apiErr) && apiErr.Status == http.StatusForbidden {
+		return fmt.Errorf("%w: %w", ErrWriteForbidden, err)
+	}
+	return err
+}
+
 // notFound turns a 404 APIError into sentinel.
 func notFound(err, sentinel error) error {
 	var apiErr *APIError
@@ -257,7 +271,7 @@ func (w wireWriteResponse) writeError() error {
 //
 // Repeating it is harmless, so the transport may retry it. A 200 whose
 // meta.errors is not empty is a *WriteError naming each rejected attribute;
-// a 404 is ErrCardNotFound.
+// a 404 is ErrCardNotFound, a 403 ErrWriteForbidden.
 func (c *Client) PatchCard(ctx context.Context, template, id string, data map[string][]Value) error {
 	if err := c.patchCard(ctx, template, id, data); err != nil {
 		return fmt.Errorf("esm patch %s card %s: %w", template, id, err)
@@ -279,7 +293,7 @@ func (c *Client) patchCard(ctx context.Context, template, id string, data map[st
 	}{id, wd}
 	resp, err := c.do(ctx, request{method: http.MethodPatch, path: cardPath(template, id), body: body, retry: true})
 	if err != nil {
-		return notFound(err, ErrCardNotFound)
+		return forbidden(notFound(err, ErrCardNotFound))
 	}
 	var w wireWriteResponse
 	if err := decode(resp, &w); err != nil {

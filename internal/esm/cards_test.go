@@ -403,6 +403,18 @@ func TestClient_PatchCard_Status(t *testing.T) {
 		{"400NotRetried", 400, nil, `{"code":400,"message":"Invalid JSON.","error":"Bad Request"}`, 1,
 			func(err error) bool { var e *APIError; return errors.As(err, &e) && e.Message == "Invalid JSON." }},
 		{"403NotRetried", 403, nil, ``, 1, isStatus(403)},
+		{"403IsWriteForbidden", 403, nil, `{"code":403,"message":"User is forbidden to update the resource","error":"Forbidden"}`, 1,
+			func(err error) bool {
+				return errors.Is(err, ErrWriteForbidden) && isStatus(403)(err) &&
+					strings.Contains(err.Error(), "permission") && strings.HasSuffix(err.Error(), "User is forbidden to update the resource")
+			}},
+		{"200WithVendorFieldErrors", 200, nil, `{"meta":{"errors":[{"attributeCode":"customer","attributeType":"reference",` +
+			`"message":"Couldn't find data card 9","error":"Bad Request"}]},"dataCard":{"dataCardId":"7"}}`, 1,
+			func(err error) bool {
+				var e *WriteError
+				return errors.As(err, &e) && e.Errors[0] == FieldError{"customer", "Couldn't find data card 9"} &&
+					strings.HasSuffix(err.Error(), "write rejected: customer: Couldn't find data card 9")
+			}},
 		{"429RateLimited", 429, map[string]string{"Retry-After": "7"}, `{"code":429,"message":"Too many requests"}`, 3,
 			func(err error) bool { var e *RateLimitError; return errors.As(err, &e) && e.RetryAfter.Seconds() == 7 }},
 		{"200WithErrorsBesideMeta", 200, nil, `{"errors":[{"attributeCode":"chat_log","error":"Bad Request"}],"dataCard":{"dataCardId":"7"}}`, 1,
@@ -456,6 +468,14 @@ func TestClient_Template(t *testing.T) {
 			"attributes":[{"code":"is_chat_active","name":"Is chat active?","type":"static-value",
 			"values":[{"code":"yes","value":"Yes"},{"code":"no","value":"No"}]},
 			{"code":"members","name":"Members","multiValue":true,"type":"reference"}]}`},
+		// What Efecte's document allows besides: a menu entry without a
+		// code, one whose value is an object (the document types it so),
+		// and attribute types the checks do not know.
+		{"DocumentShapes", `{"name":"Chat session","code":"chat_session","allowedFolders":[{"folderName":"Chats","folderCode":"chat_sessions"}],
+			"attributes":{"is_chat_active":{"name":"Is chat active?","type":"static-value",
+			"values":[{"code":"yes","value":"Yes"},{"code":"no","value":"No"},{"code":null,"value":"Unknown"},{"value":{"fi":"Ehkä"}}]},
+			"members":{"name":"Members","multiValue":true,"type":"reference","target":["person"]},
+			"log":{"name":"Worklog","type":"worklog"},"file":{"name":"File","type":"external-reference","file":true}}}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -469,9 +489,12 @@ func TestClient_Template(t *testing.T) {
 			act := info.Attributes["is_chat_active"]
 			if info.Code != "chat_session" || !slices.Equal(info.Folders, []string{"chat_sessions"}) ||
 				act.Name != "Is chat active?" || act.Type != "static-value" || act.MultiValue ||
-				!slices.Equal(act.StaticValues, []StaticValue{{"yes", "Yes"}, {"no", "No"}}) ||
+				!slices.Equal(act.StaticValues[:2], []StaticValue{{"yes", "Yes"}, {"no", "No"}}) ||
 				!info.Attributes["members"].MultiValue {
 				t.Errorf("info = %+v", info)
+			}
+			if tt.name == "DocumentShapes" && !slices.Equal(act.StaticValues[2:], []StaticValue{{"", "Unknown"}, {"", `{"fi":"Ehkä"}`}}) {
+				t.Errorf("menu = %+v", act.StaticValues)
 			}
 		})
 	}

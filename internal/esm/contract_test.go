@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,6 +42,8 @@ func testContract(t *testing.T, newBackend func(t *testing.T) backend) {
 		{"Template", contractTemplate},
 		{"ListCards/Paging", contractListPaging},
 		{"ListCards/NoMatch", contractListNoMatch},
+		{"StreamCards/SameAsListCards", contractStream},
+		{"StreamCards/NoMatch", contractStreamNoMatch},
 		{"PatchCard/RoundTrip", contractPatchRoundTrip},
 		{"PatchCard/WriteError", contractPatchWriteError},
 		{"PatchCard/ErrCardNotFound", contractPatchNotFound},
@@ -131,6 +134,46 @@ func contractListNoMatch(t *testing.T, b backend) {
 		func(Card) error { n++; return nil })
 	if err != nil || n != 0 {
 		t.Fatalf("ListCards = %d cards, %v; want none, nil", n, err)
+	}
+}
+
+// contractStream: the stream gives the cards a listing gives, each at
+// least once, whatever its order.
+func contractStream(t *testing.T, b backend) {
+	mark := marker(t)
+	for i := range 5 {
+		b.Seed(t, b.ChatTemplate, map[string][]Value{"chat_session_id": {String(fmt.Sprintf("ws-stream-%d", i))},
+			"chat_log": {String(mark)}, "is_chat_active": {active}})
+	}
+	b.Seed(t, b.ChatTemplate, map[string][]Value{"chat_log": {String(mark)}, "is_chat_active": {inactive}})
+	c := backendClient(t, b, func(o *Options) { o.PageSize = 2 })
+	filter := And(must(Eq("is_chat_active", "Yes")), must(Eq("chat_log", mark)))
+	attrs := []string{"chat_session_id", "is_chat_active"}
+	collect := func(list func(context.Context, string, string, []string, func(Card) error) error) []string {
+		seen := map[string]bool{}
+		if err := list(context.Background(), b.ChatTemplate, filter, attrs, func(card Card) error {
+			if v, _ := card.First("is_chat_active"); v != active || !strings.HasPrefix(card.Text("chat_session_id"), "ws-stream-") {
+				t.Errorf("card %s: %v", card.ID, card.Attributes)
+			}
+			seen[card.ID] = true
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return slices.Sorted(maps.Keys(seen))
+	}
+	streamed, listed := collect(c.StreamCards), collect(c.ListCards)
+	if len(streamed) != 5 || !slices.Equal(streamed, listed) {
+		t.Errorf("streamed %v, listed %v", streamed, listed)
+	}
+}
+
+func contractStreamNoMatch(t *testing.T, b backend) {
+	n := 0
+	err := backendClient(t, b).StreamCards(context.Background(), b.ChatTemplate, must(Eq("chat_log", marker(t))), nil,
+		func(Card) error { n++; return nil })
+	if err != nil || n != 0 {
+		t.Fatalf("StreamCards = %d cards, %v; want none, nil", n, err)
 	}
 }
 

@@ -26,7 +26,7 @@ import (
 // unknown outcome is returned as an error.
 //
 // A 2xx whose meta.errors is not empty returns the new card's id (when the
-// server sent one) together with a *WriteError.
+// server sent one) together with a *WriteError; a 403 is ErrWriteForbidden.
 func (c *Client) CreateCard(ctx context.Context, template, folder string, key Match, data map[string][]Value) (string, error) {
 	id, err := c.createCard(ctx, template, folder, key, data)
 	if err != nil {
@@ -85,7 +85,7 @@ var errNoID = errors.New("create answer carries no card id")
 func (c *Client) postCard(ctx context.Context, template string, body createRequest) (string, error) {
 	resp, err := c.do(ctx, request{method: http.MethodPost, path: templatePath(template) + "/data", body: body})
 	if err != nil {
-		return "", err
+		return "", forbidden(err)
 	}
 	var w wireWriteResponse
 	if err := decode(resp, &w); err != nil {

@@ -20,6 +20,11 @@ var (
 	ErrCardNotFound = errors.New("card not found")
 	// ErrTemplateNotFound is a 404 for a template.
 	ErrTemplateNotFound = errors.New("template not found")
+	// ErrWriteForbidden is a 403 for a write: ESM does not let the
+	// configured user change the card. It is about that card (its
+	// template or folder); other cards may be writable.
+	ErrWriteForbidden = errors.New("write forbidden: the ESM user lacks permission to change this card " +
+		"(check its rights on the template and the card's folder)")
 )
 
 // APIError is a non-2xx answer from ESM, after any retries.

@@ -1,6 +1,7 @@
 // Package esm is a client for the subset of Efecte ESM's REST API
-// (/rest-api/itsm/v1) that syncworker uses (SPEC §4.2): log in, read a
-// template, list, read, create and modify data cards.
+// (/rest-api/itsm/v1) that syncworker uses (SPEC §4.2), in the shapes of
+// Efecte's published OpenAPI document: log in, read a template, list data
+// cards page by page or in one stream, read, create and modify them.
 //
 // It is generic over attribute values: callers pass attribute codes and
 // Values and get Cards back; mapping chat sessions to attributes is the sync
@@ -13,11 +14,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/singleflight"
@@ -68,7 +71,11 @@ type Client struct {
 	pageSize      int
 	maxPages      int
 	createTries   int
-	logger        *slog.Logger
+	// maxCard bounds one card of a stream.
+	maxCard int64
+	logger  *slog.Logger
+	// noStream is set once ESM answered the card stream with 405.
+	noStream atomic.Bool
 
 	logins singleflight.Group
 	mu     sync.Mutex
@@ -91,7 +98,7 @@ func New(o Options) (*Client, error) {
 	c := &Client{
 		base: base, login: o.Login, password: o.Password, http: hc,
 		now: o.Now, refreshBefore: o.RefreshBefore, pageSize: o.PageSize,
-		maxPages: o.MaxPages, createTries: o.CreateTries, logger: o.Logger,
+		maxPages: o.MaxPages, createTries: o.CreateTries, maxCard: o.HTTP.MaxBodyBytes, logger: o.Logger,
 	}
 	c.applyDefaults()
 	return c, nil
@@ -112,6 +119,9 @@ func (c *Client) applyDefaults() {
 	}
 	if c.createTries <= 0 {
 		c.createTries = DefaultCreateTries
+	}
+	if c.maxCard <= 0 {
+		c.maxCard = httpclient.DefaultMaxBodyBytes
 	}
 	if c.logger == nil {
 		c.logger = slog.New(slog.DiscardHandler)
@@ -175,6 +185,30 @@ func (c *Client) do(ctx context.Context, r request) (*response, error) {
 		return nil, c.scrubError(errorFromResponse(resp.StatusCode, resp.Header, resp.Body, c.now()))
 	}
 	return &response{status: resp.StatusCode, body: resp.Body}, nil
+}
+
+// doStream sends the GET r like do, handing a 2xx body to read as it
+// arrives (see httpclient.Stream); read is called at most once.
+func (c *Client) doStream(ctx context.Context, r request, read func(io.Reader) error) error {
+	var resp *httpclient.Response
+	for try := 0; try < 2; try++ {
+		tok, err := c.token(ctx)
+		if err != nil {
+			return err
+		}
+		resp, err = c.http.Stream(ctx, c.httpRequest(r, nil, tok), read)
+		if err != nil {
+			return &scrubbedError{msg: c.scrub(err.Error()), err: err}
+		}
+		if resp.StatusCode != http.StatusUnauthorized {
+			break
+		}
+		c.forget(tok)
+	}
+	if resp.StatusCode/100 != 2 {
+		return c.scrubError(errorFromResponse(resp.StatusCode, resp.Header, resp.Body, c.now()))
+	}
+	return nil
 }
 
 func encodeBody(v any) ([]byte, error) {

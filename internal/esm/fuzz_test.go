@@ -1,13 +1,14 @@
 package esm
 
 import (
+	"bytes"
 	"encoding/json"
 	"testing"
 )
 
 // FuzzDecodeResponse feeds arbitrary bytes to every decoder of ESM
 // responses: list pages and cards, template info, meta.errors, error
-// bodies and token payloads. None may panic, and a card that decodes must
+// bodies, card streams and token payloads. None may panic, and a card that decodes must
 // encode again (it may be written back).
 func FuzzDecodeResponse(f *testing.F) {
 	f.Add([]byte(`{"meta":{"count":1,"limit":200,"links":{"next":"x&filterId=7"}},"data":[{"dataCardId":"8","name":"c",` +
@@ -20,6 +21,9 @@ func FuzzDecodeResponse(f *testing.F) {
 	f.Add([]byte(`{"code":500,"message":"NullPointerException","error":"Internal Server Error"}`))
 	f.Add([]byte(`{"data":[{"dataCardId":7,"data":{"a":{"values":[{"value":1e400},{"value":null},{"worklog":"x"}]}}}]}`))
 	f.Add([]byte(`eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjE3MDAwMDAwMDB9.c2ln`))
+	f.Add([]byte(`{"data":[{"dataCardId":"9","data":{}},{"dataCardId":"8"}],"meta":{"count":2}}`))
+	f.Add([]byte(`{"value":"ws-1"}`))
+	f.Add([]byte("{\"value\":\"\x01\"}"))
 	f.Add([]byte(`[]`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var page wirePage
@@ -39,6 +43,17 @@ func FuzzDecodeResponse(f *testing.F) {
 		var raws []json.RawMessage
 		if json.Unmarshal(b, &raws) == nil {
 			fieldErrors(raws)
+		}
+		_ = decodeStream(bytes.NewReader(b), 1<<16, func(c Card) error {
+			checkEncodes(t, c)
+			return nil
+		})
+		// plainValue reads elements of a document already checked.
+		if v, ok := plainValue(b); ok && json.Valid(b) {
+			var m map[string]json.RawMessage
+			if err := json.Unmarshal(b, &m); err != nil || len(m) != 1 || string(m["value"]) != string(v) {
+				t.Fatalf("plainValue(%s) = %s; encoding/json reads %v, %v", b, v, m, err)
+			}
 		}
 		messageOf(b)
 		jwtExpiry(string(b))

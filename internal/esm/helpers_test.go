@@ -7,14 +7,24 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/syncworker/syncworker/internal/esmspec"
 	"github.com/syncworker/syncworker/internal/httpclient"
 	"github.com/syncworker/syncworker/internal/sandbox"
 )
+
+// TestMain reports how many ESM exchanges the tests checked against
+// Efecte's document (see esmspec), visible with go test -v.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	fmt.Println(esmspec.Summary())
+	os.Exit(code)
+}
 
 // Distinctive credentials, searched for in every error a test sees.
 const (
@@ -30,7 +40,7 @@ func newSandbox(t *testing.T, opts sandbox.Options) (*sandbox.Server, string) {
 	t.Helper()
 	opts.Login, opts.Password = testLogin, testPassword
 	sb := sandbox.New(opts)
-	srv := httptest.NewServer(sb)
+	srv := httptest.NewServer(esmspec.Wrap(t, sb))
 	t.Cleanup(srv.Close)
 	return sb, srv.URL + sandbox.ESMPrefix
 }

@@ -141,11 +141,24 @@ func (a wireAttribute) info() (AttributeInfo, error) {
 		if err != nil {
 			return AttributeInfo{}, err
 		}
-		value, err := scalarText(v.Value)
+		value, err := menuText(v.Value)
 		if err != nil {
 			return AttributeInfo{}, err
 		}
 		info.StaticValues = append(info.StaticValues, StaticValue{Code: code, Value: value})
 	}
 	return info, nil
+}
+
+// menuText reads a menu entry's display value. Efecte's document types it
+// as an object, though ESM sends a string; an object or array is kept as
+// compact JSON, so that reading the template does not fail over it.
+func menuText(raw json.RawMessage) (string, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) > 0 && (raw[0] == '{' || raw[0] == '[') {
+		var buf bytes.Buffer
+		err := json.Compact(&buf, raw)
+		return buf.String(), err
+	}
+	return scalarText(raw)
 }

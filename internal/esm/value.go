@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Kind says which of Efecte's value shapes a Value has.
@@ -169,9 +170,9 @@ type wireValue struct {
 // "static-value", "reference", …). It reports false for an element that
 // holds no value at all ({"value":null}).
 func decodeValue(b []byte, attrType string) (Value, bool, error) {
-	var w wireValue
-	if err := json.Unmarshal(b, &w); err != nil {
-		return Value{}, false, fmt.Errorf("esm: decode value: %w", err)
+	w, only, err := readValue(b)
+	if err != nil || w == nil {
+		return Value{}, false, err // null: no value
 	}
 	switch {
 	case present(w.DataCardID):
@@ -187,7 +188,7 @@ func decodeValue(b []byte, attrType string) (Value, bool, error) {
 		}
 		code, err := scalarText(w.Code)
 		return Static(val, code), true, err
-	case attrType == "worklog" || attrType == "external-reference" || !hasOnlyValue(b):
+	case attrType == "worklog" || attrType == "external-reference" || !only:
 		return other(b)
 	case !present(w.Value):
 		return Value{}, false, nil
@@ -206,8 +207,8 @@ func decodeScalar(elem, raw json.RawMessage, attrType string) (Value, bool, erro
 		}
 		return Value{kind: KindNumber, text: string(raw)}, true, nil
 	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
+	s, err := unquote(raw)
+	if err != nil {
 		return Value{}, false, err
 	}
 	if attrType == "date" || attrType == "datetime" || attrType == "date-time" {
@@ -226,14 +227,44 @@ func other(elem json.RawMessage) (Value, bool, error) {
 	return Value{kind: KindOther, text: buf.String()}, true, nil
 }
 
-// hasOnlyValue reports whether the element's keys are those of a plain
+// readValue reads the members of a value element that decodeValue knows,
+// and whether it has no others; nil for null. A pass decodes a value of
+// every active card, so the commonest element, {"value":"text"} without
+// escapes, is read without reflection; one decode into a map does the rest.
+func readValue(b []byte) (*wireValue, bool, error) {
+	if v, ok := plainValue(b); ok {
+		return &wireValue{Value: v}, true, nil
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, false, fmt.Errorf("esm: decode value: %w", err)
+	}
+	if m == nil {
+		return nil, false, nil
+	}
+	return &wireValue{Value: m["value"], Code: m["code"], DataCardID: m["dataCardId"]}, onlyValueKeys(m), nil
+}
+
+// plainValue returns the string literal of {"value":"text"}, when b is
+// exactly that with no escape in text.
+func plainValue(b []byte) (json.RawMessage, bool) {
+	const prefix = `{"value":"`
+	b = bytes.TrimSpace(b)
+	n := len(b)
+	if n < len(prefix)+2 || string(b[:len(prefix)]) != prefix || b[n-2] != '"' || b[n-1] != '}' {
+		return nil, false
+	}
+	v := b[len(prefix)-1 : n-1]
+	if bytes.IndexByte(v[1:len(v)-1], '"') >= 0 || bytes.IndexByte(v, '\\') >= 0 {
+		return nil, false
+	}
+	return v, true
+}
+
+// onlyValueKeys reports whether the element's keys are those of a plain
 // value, so that worklog entries and external references stay KindOther
 // even when the card does not say the attribute's type.
-func hasOnlyValue(b []byte) bool {
-	var m map[string]json.RawMessage
-	if json.Unmarshal(b, &m) != nil {
-		return false
-	}
+func onlyValueKeys(m map[string]json.RawMessage) bool {
 	for k := range m {
 		switch k {
 		case "value", "code", "dataCardId":
@@ -255,14 +286,24 @@ func scalarText(raw json.RawMessage) (string, error) {
 		return "", nil
 	}
 	if raw[0] == '"' {
-		var s string
-		err := json.Unmarshal(raw, &s)
-		return s, err
+		return unquote(raw)
 	}
 	if _, err := strconv.ParseFloat(string(raw), 64); err != nil {
 		return "", fmt.Errorf("esm: %s is neither string nor number", raw)
 	}
 	return string(raw), nil
+}
+
+// unquote reads a JSON string that encoding/json has already checked (it
+// comes from a json.RawMessage): one without escapes is its bytes, valid
+// UTF-8 provided. Cards are decoded by the thousand each pass.
+func unquote(raw []byte) (string, error) {
+	if n := len(raw); n >= 2 && raw[0] == '"' && raw[n-1] == '"' && bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
+		return string(raw[1 : n-1]), nil
+	}
+	var s string
+	err := json.Unmarshal(raw, &s)
+	return s, err
 }
 
 // equalFoldTrim compares two emails the way SPEC §4.2 asks: trimmed and

@@ -1,7 +1,7 @@
 // Package httpclient is the HTTP transport shared by the chat platform and
 // ESM clients: retries with a bounded budget, a capped Retry-After, a request
 // rate ceiling that counts every attempt, a timeout per attempt, and response
-// bodies read through a size cap.
+// bodies read through a size cap, or streamed to the caller (Stream).
 //
 // It knows nothing about either API; each client maps status codes and
 // bodies to its own typed errors.
@@ -38,7 +38,8 @@ const (
 // Options configures a Client.
 type Options struct {
 	// Timeout bounds one attempt, from sending the request to reading the
-	// last byte of the body.
+	// last byte of the body; for Stream, the wait for the header and each
+	// wait for more of the body.
 	Timeout time.Duration
 	// Retries is how many times a retryable request is tried again;
 	// negative means never.
@@ -81,7 +82,11 @@ type Observer interface {
 // Client sends requests with the retry, rate and size policy of Options.
 // It is safe for concurrent use.
 type Client struct {
-	rc        *retryablehttp.Client
+	rc *retryablehttp.Client
+	// streamRC is rc for Stream: the same policy, but no timeout on the
+	// whole attempt (see Stream).
+	streamRC  *retryablehttp.Client
+	timeout   time.Duration
 	limiter   *rate.Limiter
 	maxBody   int64
 	maxAfter  time.Duration
@@ -103,6 +108,7 @@ func New(o Options) (*Client, error) {
 		transport.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	}
 	c := &Client{
+		timeout:   o.Timeout,
 		maxBody:   o.MaxBodyBytes,
 		maxAfter:  o.MaxRetryAfter,
 		userAgent: o.UserAgent,
@@ -114,8 +120,19 @@ func New(o Options) (*Client, error) {
 		// measured where the requests arrive, at or under MaxRPS starts.
 		c.limiter = rate.NewLimiter(rate.Limit(o.MaxRPS*0.95), 1)
 	}
-	c.rc = &retryablehttp.Client{
-		HTTPClient:     &http.Client{Timeout: o.Timeout, Transport: transport},
+	c.rc = c.retrying(o, &http.Client{Timeout: o.Timeout, Transport: transport})
+	// A stream has its own connections, whose wait for the answer's header
+	// is bounded by Timeout; its body by Stream.
+	streaming := transport.Clone()
+	streaming.ResponseHeaderTimeout = o.Timeout
+	c.streamRC = c.retrying(o, &http.Client{Transport: streaming})
+	return c, nil
+}
+
+// retrying wraps hc in the retry, back-off and rate policy of o.
+func (c *Client) retrying(o Options, hc *http.Client) *retryablehttp.Client {
+	return &retryablehttp.Client{
+		HTTPClient:     hc,
 		RetryWaitMin:   o.MinWait,
 		RetryWaitMax:   o.MaxWait,
 		RetryMax:       max(o.Retries, 0),
@@ -124,7 +141,6 @@ func New(o Options) (*Client, error) {
 		ErrorHandler:   retryablehttp.PassthroughErrorHandler,
 		RequestLogHook: c.beforeAttempt,
 	}
-	return c, nil
 }
 
 func (o Options) withDefaults() Options {
@@ -200,12 +216,34 @@ type Response struct {
 // that broke off, or ctx ending. Any status code, including those still
 // failing after retries (429, 5xx), comes back as a Response.
 func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
+	ctx, st := withState(ctx, r)
+	req, err := c.newRequest(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	var out *Response
+	req.SetResponseHandler(func(resp *http.Response) error {
+		b, err := c.readBody(resp)
+		if err != nil {
+			return err
+		}
+		out = &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: b}
+		return nil
+	})
+	resp, err := c.rc.Do(req)
+	return c.finish(ctx, r, req, st, resp, err, out)
+}
+
+func withState(ctx context.Context, r Request) (context.Context, *attemptState) {
 	st := &attemptState{retry: r.Retry || r.Method == http.MethodGet || r.Method == http.MethodHead,
 		endpoint: r.Endpoint}
 	if st.endpoint == "" {
 		st.endpoint = r.Method
 	}
-	ctx = context.WithValue(ctx, stateKey{}, st)
+	return context.WithValue(ctx, stateKey{}, st), st
+}
+
+func (c *Client) newRequest(ctx context.Context, r Request) (*retryablehttp.Request, error) {
 	var body any
 	if r.Body != nil {
 		body = r.Body
@@ -221,16 +259,13 @@ func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
 	if r.ContentType != "" {
 		req.Header.Set("Content-Type", r.ContentType)
 	}
-	var out *Response
-	req.SetResponseHandler(func(resp *http.Response) error {
-		b, err := c.readBody(resp)
-		if err != nil {
-			return err
-		}
-		out = &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: b}
-		return nil
-	})
-	resp, err := c.rc.Do(req)
+	return req, nil
+}
+
+// finish turns the outcome of the retry loop into Do's result: out, as the
+// response handler made it, or the last response or error.
+func (c *Client) finish(ctx context.Context, r Request, req *retryablehttp.Request, st *attemptState,
+	resp *http.Response, err error, out *Response) (*Response, error) {
 	if err != nil {
 		if resp != nil {
 			resp.Body.Close()
@@ -298,6 +333,9 @@ type attemptState struct {
 	attempts int
 	endpoint string
 	started  time.Time // of the current attempt
+	// streamed is set once a stream's body went to its reader: the
+	// request is then never tried again.
+	streamed bool
 }
 
 func stateOf(ctx context.Context) *attemptState {
@@ -350,7 +388,7 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 	if ctx.Err() != nil {
 		return false, ctx.Err()
 	}
-	if !stateOf(ctx).retry {
+	if st := stateOf(ctx); !st.retry || st.streamed {
 		return false, nil
 	}
 	if err != nil {

@@ -16,7 +16,7 @@ func (s *Server) chatAuth(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok, ok := bearer(r)
 		if !ok || subtle.ConstantTimeCompare([]byte(tok), []byte(s.opts.ChatToken)) != 1 {
-			s.writeError(w, APIChat, http.StatusUnauthorized, "missing or invalid bearer token")
+			s.writeError(w, r, APIChat, http.StatusUnauthorized, "missing or invalid bearer token")
 			return
 		}
 		h(w, r)
@@ -28,11 +28,11 @@ func (s *Server) esmAuth(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok, ok := bearer(r)
 		if !ok {
-			s.writeError(w, APIESM, http.StatusUnauthorized, "missing bearer token")
+			s.writeError(w, r, APIESM, http.StatusUnauthorized, "missing bearer token")
 			return
 		}
 		if msg := s.checkJWT(tok); msg != "" {
-			s.writeError(w, APIESM, http.StatusUnauthorized, msg)
+			s.writeError(w, r, APIESM, http.StatusUnauthorized, msg)
 			return
 		}
 		h(w, r)
@@ -52,20 +52,52 @@ func bearer(r *http.Request) (string, bool) {
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 1<<16)
 	if err := r.ParseForm(); err != nil {
-		s.writeError(w, APIESM, http.StatusBadRequest, "unreadable login form")
+		s.writeError(w, r, APIESM, http.StatusBadRequest, "unreadable login form")
 		return
 	}
 	login, password := r.PostForm.Get("login"), r.PostForm.Get("password")
 	okLogin := subtle.ConstantTimeCompare([]byte(login), []byte(s.opts.Login))
 	okPass := subtle.ConstantTimeCompare([]byte(password), []byte(s.opts.Password))
 	if okLogin&okPass != 1 {
-		s.writeError(w, APIESM, http.StatusUnauthorized, "invalid login or password")
+		s.writeError(w, r, APIESM, http.StatusUnauthorized, "invalid login or password")
 		return
 	}
-	tok := "Bearer " + s.issueJWT(login)
-	w.Header().Set("Authorization", tok)
-	writeJSON(w, http.StatusOK, map[string]string{"token": tok})
+	jwt := s.issueJWT(login)
+	header, body := "Bearer "+jwt, "Bearer "+jwt
+	switch s.opts.LoginToken {
+	case TokenBare:
+		header, body = jwt, jwt
+	case TokenHeaderOnly:
+		body = ""
+	}
+	w.Header().Set("Authorization", header)
+	writeJSON(w, http.StatusOK, loginAnswer{Code: http.StatusOK, Message: "Authenticated",
+		Timestamp: s.now().Format(time.RFC3339), Token: body})
 }
+
+// loginAnswer is Efecte's ApiResponse, the body of a successful login.
+type loginAnswer struct {
+	Code      int    `json:"code"`
+	Message   string `json:"message"`
+	Timestamp string `json:"timestamp"`
+	Token     string `json:"token,omitempty"`
+}
+
+// LoginTokenStyle says how a login answer carries the token. Efecte's
+// document shows "Bearer <JWT>" in the body and the Authorization header;
+// deployments differ, and the client must take each of these.
+type LoginTokenStyle int
+
+// Login token styles.
+const (
+	// TokenBearer sends "Bearer <JWT>" in the body and in the header.
+	TokenBearer LoginTokenStyle = iota
+	// TokenBare sends the JWT without the "Bearer " prefix, in both.
+	TokenBare
+	// TokenHeaderOnly sends "Bearer <JWT>" only in the Authorization
+	// header; the body has no token.
+	TokenHeaderOnly
+)
 
 type jwtClaims struct {
 	Sub string `json:"sub"`

@@ -191,13 +191,14 @@ func TestESM_ListCardsPaging(t *testing.T) {
 		want      []string
 		wantPages int
 	}{
-		{"default limit", "", all, 1},
+		{"limit 200", "limit=200", all, 1},
+		{"filterId 0 is none", "limit=200&filterId=0", all, 1},
 		{"limit 5", "limit=5", all, 5},
 		{"limit 23 exact", "limit=23", all, 1},
 		{"limit 1", "limit=1", all, 23},
 		{"below filterId", "limit=10&filterId=" + all[3], all[4:], 2},
-		{"filter", "filter=" + url.QueryEscape("$chat_session_id$ = 'ws-7'"), all[15:16], 1},
-		{"no match", "filter=" + url.QueryEscape("$chat_session_id$ = 'none'"), nil, 1},
+		{"filter", "limit=50&filter=" + url.QueryEscape("$chat_session_id$ = 'ws-7'"), all[15:16], 1},
+		{"no match", "limit=50&filter=" + url.QueryEscape("$chat_session_id$ = 'none'"), nil, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -210,7 +211,8 @@ func TestESM_ListCardsPaging(t *testing.T) {
 			}
 		})
 	}
-	for _, q := range []string{"limit=0", "limit=201", "filterId=x", "filter=nonsense", "selectedAttributes=nope"} {
+	for _, q := range []string{"", "filterId=5", "limit=0", "limit=201", "limit=5&filterId=x", "limit=5&filterId=-1",
+		"limit=5&filter=nonsense", "limit=5&selectedAttributes=nope"} {
 		t.Run("bad "+q, func(t *testing.T) {
 			if r := f.esm("GET", "/dc/chat_session/data?"+q, tok, nil); r.status != http.StatusBadRequest {
 				t.Errorf("status %d, want 400", r.status)
@@ -221,9 +223,11 @@ func TestESM_ListCardsPaging(t *testing.T) {
 
 func TestESM_ListNotFoundOnEmpty(t *testing.T) {
 	f := newFixture(t, Options{NotFoundOnEmpty: true})
-	r := f.esm("GET", "/dc/chat_session/data?filter="+url.QueryEscape("$chat_session_id$ = 'x'"), f.login(), nil)
-	if r.status != http.StatusNotFound {
-		t.Errorf("status %d, want 404", r.status)
+	for _, path := range []string{"/dc/chat_session/data?limit=200&filter=", "/dc/chat_session/data/stream?filter="} {
+		r := f.esm("GET", path+url.QueryEscape("$chat_session_id$ = 'x'"), f.login(), nil)
+		if r.status != http.StatusNotFound {
+			t.Errorf("%s: status %d, want 404", path, r.status)
+		}
 	}
 }
 
@@ -257,7 +261,7 @@ func TestESM_FilterSemantics(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			path := "/dc/" + tt.template + "/data?dataCards=true&filter=" + url.QueryEscape(tt.filter)
+			path := "/dc/" + tt.template + "/data?limit=200&dataCards=true&filter=" + url.QueryEscape(tt.filter)
 			r := f.esm("GET", path, tok, nil)
 			if r.status != tt.status {
 				t.Fatalf("status %d, want %d: %s", r.status, tt.status, r.body)
@@ -299,7 +303,7 @@ func TestESM_GetCard(t *testing.T) {
 		`"dataCardId":"` + id + `"`,
 		`"is_chat_active":{"name":"Is chat active?","type":"static-value","values":[{"code":"yes","value":"Yes"}]}`,
 		`"message_count":{"name":"Message count","type":"number","values":[{"value":7}]}`,
-		`"values":[{"dataCardId":"` + ann.ID + `","name":"Ann Agent","templateCode":"person"}]`,
+		`"values":[{"dataCardId":"` + ann.ID + `","deleted":false,"hidden":false,"name":"Ann Agent","templateCode":"person","templateName":"Person","url":"/dc/person/data/` + ann.ID + `"}]`,
 		`"start_time":{"name":"Start time","type":"date","values":[{"value":"2024-06-03T09:00:00Z"}]}`,
 	} {
 		if !strings.Contains(string(r.body), want) {
@@ -434,15 +438,17 @@ func TestESM_CreateCard(t *testing.T) {
 			if r.status != tt.status {
 				t.Fatalf("status %d, want %d: %s", r.status, tt.status, r.body)
 			}
-			var res writeResult
-			r.decode(t, &res)
 			created := len(f.SessionCards()) - before
 			if tt.status != http.StatusCreated {
-				if created != 0 || len(res.Meta.Errors) == 0 {
-					t.Errorf("created %d, errors %v", created, res.Meta.Errors)
+				var e struct{ Code int }
+				r.decode(t, &e)
+				if created != 0 || e.Code != tt.status || !strings.Contains(string(r.body), "data card not created") {
+					t.Errorf("created %d, answer %s", created, r.body)
 				}
 				return
 			}
+			var res writeResult
+			r.decode(t, &res)
 			c, ok := f.Card(res.DataCard.DataCardID)
 			if created != 1 || !ok || c.Text("chat_session_id") != "ws-9" || c.Folder != "chat_sessions" {
 				t.Errorf("created %d, card %+v", created, c)

@@ -48,11 +48,10 @@ type wireCardRef struct {
 	DataCardID string `json:"dataCardId"`
 }
 
+// wireWriteResult is Efecte's RESTDataCardResponse.
 type wireWriteResult struct {
 	Meta     wireMeta     `json:"meta"`
 	DataCard *wireCardRef `json:"dataCard,omitempty"`
-	// Error is set with a failed create, for clients that read only it.
-	Error string `json:"error,omitempty"`
 }
 
 // wire renders c; with selected non-nil only those attributes, present
@@ -102,11 +101,26 @@ func baseURL(r *http.Request) string {
 	return scheme + "://" + r.Host + ESMPrefix
 }
 
+// linkBase is the API root next links name: Options.LinkBaseURL, or the
+// one the request came in on.
+func (s *Server) linkBase(r *http.Request) string {
+	if s.opts.LinkBaseURL != "" {
+		return strings.TrimRight(s.opts.LinkBaseURL, "/")
+	}
+	return baseURL(r)
+}
+
+// cardURL is a card's url as ESM gives it in info elements and
+// references: relative to the API root.
+func cardURL(template string, id int64) string {
+	return "/dc/" + template + "/data/" + strconv.FormatInt(id, 10)
+}
+
 // template finds the template of the request path or answers 404.
 func (s *Server) template(w http.ResponseWriter, r *http.Request) (*tmplData, bool) {
 	td, ok := s.esm.tmpls[r.PathValue("template")]
 	if !ok {
-		s.writeError(w, APIESM, http.StatusNotFound, "unknown template "+r.PathValue("template"))
+		s.writeError(w, r, APIESM, http.StatusNotFound, "unknown template "+r.PathValue("template"))
 	}
 	return td, ok
 }
@@ -143,33 +157,48 @@ type listQuery struct {
 	selected  []int
 }
 
+// parseListQuery reads the query of a listing. Efecte's document makes
+// limit required (1..200) and filterId an integer, 0 or absent for none.
 func parseListQuery(t *template, q url.Values) (listQuery, error) {
-	lq := listQuery{limit: DefaultCardPageSize}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > MaxCardPageSize {
-			return lq, fmt.Errorf("limit must be 1..%d", MaxCardPageSize)
-		}
-		lq.limit = n
+	lq := listQuery{}
+	n, err := strconv.Atoi(q.Get("limit"))
+	if err != nil || n < 1 || n > MaxCardPageSize {
+		return lq, fmt.Errorf("limit is required, from 1 to %d", MaxCardPageSize)
 	}
+	lq.limit = n
 	if v := q.Get("filterId"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 1 {
-			return lq, fmt.Errorf("filterId must be a data card id")
+		n, err := strconv.ParseInt(v, 10, 32)
+		if err != nil || n < 0 {
+			return lq, fmt.Errorf("filterId must be a data card id (an integer), or 0 for none")
 		}
 		lq.below = n
 	}
+	return lq, parseSelection(t, q, &lq)
+}
+
+// parseSelection reads what a listing and a stream share: the EQL filter,
+// dataCards and selectedAttributes.
+func parseSelection(t *template, q url.Values, lq *listQuery) error {
 	if f := strings.TrimSpace(q.Get("filter")); f != "" {
 		conds, err := parseEQL(t, f)
 		if err != nil {
-			return lq, err
+			return err
 		}
 		lq.conds = conds
 	}
 	lq.dataCards, _ = strconv.ParseBool(q.Get("dataCards"))
 	var err error
 	lq.selected, err = selectedAttrs(t, q.Get("selectedAttributes"))
-	return lq, err
+	return err
+}
+
+// render returns c as a list or stream entry: the card itself with
+// dataCards, else its info element. The caller holds st.mu.
+func (st *esmStore) render(c *card, lq listQuery) any {
+	if lq.dataCards {
+		return st.wire(c, lq.selected)
+	}
+	return wireCardInfo{DataCardID: strconv.FormatInt(c.id, 10), Name: c.name(), URL: cardURL(c.td.t.code, c.id)}
 }
 
 // handleListCards serves GET /dc/{template}/data: cards in descending id,
@@ -183,7 +212,7 @@ func (s *Server) handleListCards(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	lq, err := parseListQuery(td.t, q)
 	if err != nil {
-		s.writeError(w, APIESM, http.StatusBadRequest, err.Error())
+		s.writeError(w, r, APIESM, http.StatusBadRequest, err.Error())
 		return
 	}
 	st := s.esm
@@ -191,22 +220,17 @@ func (s *Server) handleListCards(w http.ResponseWriter, r *http.Request) {
 	cards, more := st.list(td, lq.conds, lq.below, lq.limit)
 	data := make([]any, 0, len(cards))
 	for _, c := range cards {
-		if lq.dataCards {
-			data = append(data, st.wire(c, lq.selected))
-			continue
-		}
-		id := strconv.FormatInt(c.id, 10)
-		data = append(data, wireCardInfo{DataCardID: id, Name: c.name(), URL: baseURL(r) + "/dc/" + td.t.code + "/data/" + id})
+		data = append(data, st.render(c, lq))
 	}
 	st.mu.RUnlock()
 	if len(data) == 0 && s.opts.NotFoundOnEmpty {
-		s.writeError(w, APIESM, http.StatusNotFound, "no data cards found")
+		s.writeError(w, r, APIESM, http.StatusNotFound, "no data cards found")
 		return
 	}
 	links := map[string]string{}
 	if more {
 		q.Set("filterId", strconv.FormatInt(cards[len(cards)-1].id, 10))
-		links["next"] = baseURL(r) + "/dc/" + td.t.code + "/data?" + q.Encode()
+		links["next"] = s.linkBase(r) + "/dc/" + td.t.code + "/data?" + q.Encode()
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"meta": map[string]any{"count": len(data), "limit": lq.limit, "links": links},
@@ -222,7 +246,7 @@ func (s *Server) handleGetCard(w http.ResponseWriter, r *http.Request) {
 	}
 	selected, err := selectedAttrs(td.t, r.URL.Query().Get("selectedAttributes"))
 	if err != nil {
-		s.writeError(w, APIESM, http.StatusBadRequest, err.Error())
+		s.writeError(w, r, APIESM, http.StatusBadRequest, err.Error())
 		return
 	}
 	st := s.esm
@@ -234,7 +258,7 @@ func (s *Server) handleGetCard(w http.ResponseWriter, r *http.Request) {
 	}
 	st.mu.RUnlock()
 	if c == nil {
-		s.writeError(w, APIESM, http.StatusNotFound, "data card not found")
+		s.writeError(w, r, APIESM, http.StatusNotFound, "data card not found")
 		return
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -267,6 +291,15 @@ func (st *esmStore) parseData(t *template, data map[string]wireAttrIn) (map[int]
 	return out, errs
 }
 
+// describeErrors joins the entries of meta.errors into one message.
+func describeErrors(errs []restError) string {
+	parts := make([]string, len(errs))
+	for i, e := range errs {
+		parts[i] = e.String()
+	}
+	return strings.Join(parts, "; ")
+}
+
 func (s *Server) meta(r *http.Request, errs []restError) wireMeta {
 	if errs == nil {
 		errs = []restError{}
@@ -288,12 +321,12 @@ func (s *Server) handlePatchCard(w http.ResponseWriter, r *http.Request) {
 		Data       map[string]wireAttrIn `json:"data"`
 	}
 	if err := decodeBody(w, r, &body); err != nil {
-		s.writeError(w, APIESM, http.StatusBadRequest, "invalid JSON body: "+err.Error())
+		s.writeError(w, r, APIESM, http.StatusBadRequest, "invalid JSON body: "+err.Error())
 		return
 	}
 	id := r.PathValue("id")
 	if body.DataCardID != "" && body.DataCardID != id {
-		s.writeError(w, APIESM, http.StatusBadRequest, "dataCardId of the body does not match the path")
+		s.writeError(w, r, APIESM, http.StatusBadRequest, "dataCardId of the body does not match the path")
 		return
 	}
 	st := s.esm
@@ -311,7 +344,7 @@ func (s *Server) handlePatchCard(w http.ResponseWriter, r *http.Request) {
 	}
 	st.mu.Unlock()
 	if c == nil {
-		s.writeError(w, APIESM, http.StatusNotFound, "data card not found")
+		s.writeError(w, r, APIESM, http.StatusNotFound, "data card not found")
 		return
 	}
 	writeJSON(w, http.StatusOK, wireWriteResult{Meta: s.meta(r, errs), DataCard: &wireCardRef{DataCardID: id}})
@@ -329,7 +362,7 @@ func (s *Server) handleCreateCard(w http.ResponseWriter, r *http.Request) {
 		Data       map[string]wireAttrIn `json:"data"`
 	}
 	if err := decodeBody(w, r, &body); err != nil {
-		s.writeError(w, APIESM, http.StatusBadRequest, "invalid JSON body: "+err.Error())
+		s.writeError(w, r, APIESM, http.StatusBadRequest, "invalid JSON body: "+err.Error())
 		return
 	}
 	st := s.esm
@@ -344,7 +377,7 @@ func (s *Server) handleCreateCard(w http.ResponseWriter, r *http.Request) {
 	}
 	st.mu.Unlock()
 	if len(errs) > 0 {
-		writeJSON(w, http.StatusBadRequest, wireWriteResult{Meta: s.meta(r, errs), Error: "data card not created: " + errs[0].String()})
+		s.writeError(w, r, APIESM, http.StatusBadRequest, "data card not created: "+describeErrors(errs))
 		return
 	}
 	writeJSON(w, http.StatusCreated, wireWriteResult{Meta: s.meta(r, nil), DataCard: &wireCardRef{DataCardID: id}})

@@ -32,6 +32,10 @@ type Failure struct {
 	// RetryAfter, when positive, is sent as Retry-After (seconds) with a
 	// Status answer.
 	RetryAfter int
+	// Broken handles the request and answers half of the body: announced
+	// as such with FaultMalformed (invalid JSON), cut short under the full
+	// Content-Length with FaultTruncated.
+	Broken string
 }
 
 // FailNext makes the next n requests of route (a Route* constant) fail as
@@ -110,7 +114,14 @@ func (s *Server) serveFailure(w http.ResponseWriter, r *http.Request, api API, h
 		if f.RetryAfter > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(f.RetryAfter))
 		}
-		s.writeError(w, api, f.Status, cmp.Or(f.Message, http.StatusText(f.Status)))
+		s.writeError(w, r, api, f.Status, cmp.Or(f.Message, http.StatusText(f.Status)))
+	case f.Broken != "":
+		if handled == nil {
+			handled = &recorder{header: make(http.Header)}
+			h.ServeHTTP(handled, r)
+		}
+		w.Header().Set(FaultHeader, f.Broken)
+		handled.breakInto(w, f.Broken == FaultTruncated)
 	case handled != nil:
 		handled.replay(w)
 	default:

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
@@ -42,6 +43,11 @@ func TestFailNext(t *testing.T) {
 			}
 		}},
 		{"Delayed", Failure{Delay: 20 * time.Millisecond}, 201, 1, nil},
+		{"Broken", Failure{Broken: FaultMalformed}, 201, 1, func(t *testing.T, r response) {
+			if json.Valid(r.body) || !strings.HasPrefix(string(r.body), `{"meta":`) || r.header.Get(FaultHeader) != FaultMalformed {
+				t.Errorf("answer %q, %s %q; want the first half of the answer", r.body, FaultHeader, r.header.Get(FaultHeader))
+			}
+		}},
 		{"Nothing", Failure{}, 201, 1, nil},
 	}
 	for _, tt := range tests {
@@ -82,7 +88,7 @@ func TestFailNext_Order(t *testing.T) {
 	f.FailNext(RouteGetTemplate, 2, Failure{Status: 503})
 	f.FailNext(RouteGetTemplate, 1, Failure{Status: 429})
 	f.FailNext(RouteGetTemplate, 0, Failure{Status: 500})
-	if r := f.esm("GET", "/dc/chat_session/data", tok, nil); r.status != 200 {
+	if r := f.esm("GET", "/dc/chat_session/data?limit=5", tok, nil); r.status != 200 {
 		t.Errorf("other route: status %d", r.status)
 	}
 	var got []int

@@ -161,21 +161,21 @@ func (s *Server) handleListSessions(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	limit, ok := pageLimit(r, DefaultChatPageSize, MaxChatPageSize)
 	if !ok {
-		s.writeError(w, APIChat, http.StatusBadRequest, "limit must be a positive integer")
+		s.writeError(w, r, APIChat, http.StatusBadRequest, "limit must be a positive integer")
 		return
 	}
 	var since time.Time
 	if v := q.Get("updated_since"); v != "" {
 		t, err := time.Parse(time.RFC3339, v)
 		if err != nil {
-			s.writeError(w, APIChat, http.StatusBadRequest, "updated_since must be RFC 3339")
+			s.writeError(w, r, APIChat, http.StatusBadRequest, "updated_since must be RFC 3339")
 			return
 		}
 		since = t
 	}
 	after, afterID, hasCursor, err := decodeCursor(q.Get("cursor"))
 	if err != nil {
-		s.writeError(w, APIChat, http.StatusBadRequest, "invalid cursor")
+		s.writeError(w, r, APIChat, http.StatusBadRequest, "invalid cursor")
 		return
 	}
 	page, next := s.chat.list(since, after, afterID, hasCursor, limit)
@@ -242,7 +242,7 @@ func (s *Server) handleGetSession(w http.ResponseWriter, r *http.Request) {
 	}
 	c.mu.RUnlock()
 	if !ok {
-		s.writeError(w, APIChat, http.StatusNotFound, "session not found")
+		s.writeError(w, r, APIChat, http.StatusNotFound, "session not found")
 		return
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -252,21 +252,21 @@ func (s *Server) handleGetSession(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleListMessages(w http.ResponseWriter, r *http.Request) {
 	limit, ok := pageLimit(r, DefaultChatPageSize, MaxChatPageSize)
 	if !ok {
-		s.writeError(w, APIChat, http.StatusBadRequest, "limit must be a positive integer")
+		s.writeError(w, r, APIChat, http.StatusBadRequest, "limit must be a positive integer")
 		return
 	}
 	var after int64
 	if v := r.URL.Query().Get("after"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 0 {
-			s.writeError(w, APIChat, http.StatusBadRequest, "after must be a message seq")
+			s.writeError(w, r, APIChat, http.StatusBadRequest, "after must be a message seq")
 			return
 		}
 		after = n
 	}
 	msgs, more, ok := s.chat.messages(r.PathValue("id"), after, limit)
 	if !ok {
-		s.writeError(w, APIChat, http.StatusNotFound, "session not found")
+		s.writeError(w, r, APIChat, http.StatusNotFound, "session not found")
 		return
 	}
 	writeJSON(w, http.StatusOK, struct {

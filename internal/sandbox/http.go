@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -34,12 +35,15 @@ func (s *Server) serveWithFault(w *statusWriter, r *http.Request, api API, h htt
 	if d.latency > 0 && !wait(r, d.latency) {
 		return
 	}
+	if d.kind != "" {
+		w.Header().Set(FaultHeader, d.kind)
+	}
 	switch d.kind {
 	case FaultServerError:
-		s.writeError(w, api, d.status, "injected fault: "+http.StatusText(d.status))
+		s.writeError(w, r, api, d.status, "injected fault: "+http.StatusText(d.status))
 	case FaultRateLimit:
 		w.Header().Set("Retry-After", strconv.Itoa(d.retryAfter))
-		s.writeError(w, api, http.StatusTooManyRequests, "injected fault: rate limited")
+		s.writeError(w, r, api, http.StatusTooManyRequests, "injected fault: rate limited")
 	case FaultMalformed, FaultTruncated:
 		rec := &recorder{header: make(http.Header)}
 		h.ServeHTTP(rec, r)
@@ -48,6 +52,11 @@ func (s *Server) serveWithFault(w *statusWriter, r *http.Request, api API, h htt
 		h.ServeHTTP(w, r)
 	}
 }
+
+// FaultHeader names the fault (a Fault* constant) injected into an answer,
+// so that a test checking the answers against Efecte's document can tell
+// the ones broken on purpose.
+const FaultHeader = "Sandbox-Fault"
 
 // statusWriter remembers the status written through it.
 type statusWriter struct {
@@ -122,14 +131,14 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_, _ = w.Write(b)
 }
 
-// esmError is the error body of the ESM API (Efecte's ApiException). It
-// carries the detail in both "error" and "message" so that clients reading
-// either, like the chat platform's {"error":"..."}, see it.
+// esmError is the error body of the ESM API, Efecte's ApiException:
+// {"code","message","error","url","timestamp"}. Like ESM it puts the status
+// text in "error" and the detail in "message".
 type esmError struct {
 	Code      int    `json:"code"`
-	Error     string `json:"error"`
 	Message   string `json:"message"`
-	URL       string `json:"url,omitempty"`
+	Error     string `json:"error"`
+	URL       string `json:"url"`
 	Timestamp string `json:"timestamp"`
 }
 
@@ -141,7 +150,7 @@ type chatErrorWriter interface {
 }
 
 // writeError answers an error in the body shape of api.
-func (s *Server) writeError(w http.ResponseWriter, api API, status int, msg string) {
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, api API, status int, msg string) {
 	if api == APIChat {
 		if ew, ok := s.plat.(chatErrorWriter); ok {
 			ew.writeChatError(w, status, msg)
@@ -152,8 +161,9 @@ func (s *Server) writeError(w http.ResponseWriter, api API, status int, msg stri
 	}
 	writeJSON(w, status, esmError{
 		Code:      status,
-		Error:     msg,
 		Message:   msg,
+		Error:     http.StatusText(status),
+		URL:       baseURL(r) + strings.TrimPrefix(r.URL.Path, ESMPrefix),
 		Timestamp: s.now().Format(time.RFC3339),
 	})
 }

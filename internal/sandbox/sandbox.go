@@ -91,6 +91,9 @@ type Options struct {
 	// TokenTTL is the lifetime of an ESM JWT; short values exercise re-login.
 	// The JWT's exp is in whole seconds, as in the real thing.
 	TokenTTL time.Duration
+	// LoginToken says how the login answer carries the token; default
+	// "Bearer <JWT>" in the body and the Authorization header.
+	LoginToken LoginTokenStyle
 	// Now is the sandbox clock: token expiry, updated_at of changed
 	// sessions and default generator times. Default time.Now.
 	Now func() time.Time
@@ -124,9 +127,17 @@ type Options struct {
 	// exact.
 	UpdatedAtPrecision time.Duration
 
-	// NotFoundOnEmpty makes a card listing with no match answer 404 instead
-	// of 200 with empty data; SPEC §4.2 allows both.
+	// NotFoundOnEmpty makes a card listing or stream with no match answer
+	// 404 instead of 200 with empty data; SPEC §4.2 allows both.
 	NotFoundOnEmpty bool
+	// LinkBaseURL is the API root the next links of card listings name,
+	// as an ESM behind a proxy names its own host; default the root the
+	// request came in on.
+	LinkBaseURL string
+	// WithoutStream leaves out GET /dc/{template}/data/stream, as ESM
+	// versions before it did: the path then reads as a card id and is
+	// answered 404.
+	WithoutStream bool
 	// RequestLogSize caps the request log (oldest entries are dropped);
 	// 0 is DefaultRequestLogSize, negative disables the log.
 	RequestLogSize int
@@ -246,6 +257,7 @@ const (
 	RouteLogin        = "POST /users/login"
 	RouteGetTemplate  = "GET /dc/{template}"
 	RouteListCards    = "GET /dc/{template}/data"
+	RouteStreamCards  = "GET /dc/{template}/data/stream"
 	RouteGetCard      = "GET /dc/{template}/data/{id}"
 	RoutePatchCard    = "PATCH /dc/{template}/data/{id}"
 	RouteCreateCard   = "POST /dc/{template}/data"
@@ -259,6 +271,9 @@ func (s *Server) routes() {
 	s.mux.Handle("POST "+ESMPrefix+"/users/login", s.wrap(APIESM, RouteLogin, http.HandlerFunc(s.handleLogin)))
 	esm("GET", "/dc/{template}", RouteGetTemplate, s.handleGetTemplate)
 	esm("GET", "/dc/{template}/data", RouteListCards, s.handleListCards)
+	if !s.opts.WithoutStream {
+		esm("GET", "/dc/{template}/data/stream", RouteStreamCards, s.handleStreamCards)
+	}
 	esm("GET", "/dc/{template}/data/{id}", RouteGetCard, s.handleGetCard)
 	esm("PATCH", "/dc/{template}/data/{id}", RoutePatchCard, s.handlePatchCard)
 	esm("POST", "/dc/{template}/data", RouteCreateCard, s.handleCreateCard)

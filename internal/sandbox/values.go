@@ -104,6 +104,9 @@ func (st *esmStore) parseValue(a *attrDef, raw map[string]any) (value, string) {
 }
 
 func staticValue(a *attrDef, val any, hasVal bool, code any, hasCode bool) (value, string) {
+	if code == nil {
+		hasCode = false // "code": null names no code, as ESM reads it back
+	}
 	vs, vok := val.(string)
 	cs, cok := code.(string)
 	if (hasVal && !vok) || (hasCode && !cok) || (!hasVal && !hasCode) {
@@ -142,15 +145,35 @@ func (st *esmStore) wireValue(a *attrDef, v value) map[string]any {
 	case TypeNumber:
 		return map[string]any{"value": json.Number(v.text)}
 	case TypeStatic:
-		return map[string]any{"value": v.text, "code": v.code}
-	case TypeReference:
-		out := map[string]any{"dataCardId": strconv.FormatInt(v.ref, 10), "templateCode": a.target}
-		if c := st.cards[v.ref]; c != nil {
-			out["name"] = c.name()
+		// A menu entry without a code reads back with "code": null.
+		var code any
+		if v.code != "" {
+			code = v.code
 		}
-		return out
+		return map[string]any{"value": v.text, "code": code}
+	case TypeReference:
+		return st.wireRef(a, v.ref)
 	}
 	return map[string]any{"value": v.text}
+}
+
+// wireRef renders a reference the way ESM reads one back: with the
+// referred card's name, template, url and flags besides its id. A card
+// deleted since is still referred to, flagged deleted.
+func (st *esmStore) wireRef(a *attrDef, id int64) map[string]any {
+	out := map[string]any{
+		"dataCardId":   strconv.FormatInt(id, 10),
+		"name":         "",
+		"templateCode": a.target,
+		"templateName": "",
+		"url":          cardURL(a.target, id),
+		"hidden":       false,
+		"deleted":      true,
+	}
+	if c := st.cards[id]; c != nil {
+		out["name"], out["templateName"], out["deleted"] = c.name(), c.td.t.name, false
+	}
+	return out
 }
 
 // Value is an attribute value of a card as the Go API reads and writes it.

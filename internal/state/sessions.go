@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/syncworker/syncworker/internal/aggregate"
 )
@@ -70,13 +72,73 @@ func scanSession(row interface{ Scan(...any) error }) (Session, error) {
 	if err != nil {
 		return Session{}, err
 	}
-	if err := json.Unmarshal([]byte(written), &s.Written); err != nil {
+	if s.Written, err = decodeWritten(written); err != nil {
 		return Session{}, fmt.Errorf("session %s: written values: %w", s.ID, err)
 	}
 	s.UpdatedAt, s.StartedAt, s.NextAttempt = fromUnixNano(updated), fromUnixNano(started), fromUnixNano(next)
 	s.FirstSeen, s.WrittenAt, s.FetchedAt = fromUnixNano(firstSeen), fromUnixNano(writtenAt), fromUnixNano(fetched)
 	s.ReopenUntil = fromUnixNano(reopen)
 	return s, nil
+}
+
+// decodeWritten reads the written column: a JSON object of attribute
+// codes to hashes, as json.Marshal wrote it. A pass reads it for every
+// active session, so such a flat object of plain strings is read directly;
+// anything else (an escape, spaces) goes through encoding/json.
+func decodeWritten(s string) (map[string]string, error) {
+	if m, ok := flatObject(s); ok {
+		return m, nil
+	}
+	var m map[string]string
+	err := json.Unmarshal([]byte(s), &m)
+	return m, err
+}
+
+// flatObject reads {"k":"v",...} without spaces or escapes; false for
+// anything else.
+func flatObject(s string) (map[string]string, bool) {
+	if len(s) < 2 || s[0] != '{' || s[len(s)-1] != '}' || strings.IndexByte(s, '\\') >= 0 {
+		return nil, false
+	}
+	body := s[1 : len(s)-1]
+	m := make(map[string]string, strings.Count(body, ",")+1)
+	for body != "" {
+		k, rest, ok := plainString(body)
+		if !ok || rest == "" || rest[0] != ':' {
+			return nil, false
+		}
+		v, rest, ok := plainString(rest[1:])
+		if !ok {
+			return nil, false
+		}
+		m[k] = v
+		if rest == "" {
+			break
+		}
+		if rest[0] != ',' || rest == "," {
+			return nil, false
+		}
+		body = rest[1:]
+	}
+	return m, true
+}
+
+// plainString reads a JSON string without escapes at the start of s.
+func plainString(s string) (string, string, bool) {
+	if s == "" || s[0] != '"' {
+		return "", "", false
+	}
+	end := strings.IndexByte(s[1:], '"')
+	if end < 0 {
+		return "", "", false
+	}
+	v := s[1 : 1+end]
+	for i := 0; i < len(v); i++ {
+		if v[i] < 0x20 {
+			return "", "", false
+		}
+	}
+	return v, s[2+end:], utf8.ValidString(v)
 }
 
 // Session returns the record of session id; ok is false when it is not
@@ -102,6 +164,28 @@ func (s *Store) Sessions(ctx context.Context, fn func(Session) error) error {
 // not yet written, ordered by id.
 func (s *Store) OpenSessions(ctx context.Context, fn func(Session) error) error {
 	return s.sessions(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE done = 0 ORDER BY session_id`, fn)
+}
+
+// OpenSessionIDs calls fn with the id and card of every tracked session
+// whose inactive value is not yet written, ordered by id: OpenSessions
+// without the rest of each record, for a pass that only needs to know
+// which sessions it tracks.
+func (s *Store) OpenSessionIDs(ctx context.Context, fn func(id, cardID string) error) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT session_id, card_id FROM sessions WHERE done = 0 ORDER BY session_id`)
+	if err != nil {
+		return describe(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, card string
+		if err := rows.Scan(&id, &card); err != nil {
+			return describe(err)
+		}
+		if err := fn(id, card); err != nil {
+			return err
+		}
+	}
+	return describe(rows.Err())
 }
 
 func (s *Store) sessions(ctx context.Context, query string, fn func(Session) error) error {

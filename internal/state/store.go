@@ -60,7 +60,10 @@ func Open(path string) (*Store, error) {
 }
 
 func (s *Store) open() error {
-	dsn := s.path + "?_journal_mode=WAL&_busy_timeout=10000&_foreign_keys=on&_txlock=immediate&_synchronous=NORMAL"
+	// Each connection keeps its prepared statements: a pass looks up every
+	// active session, and preparing the same query each time cost more than
+	// running it.
+	dsn := s.path + "?_journal_mode=WAL&_busy_timeout=10000&_foreign_keys=on&_txlock=immediate&_synchronous=NORMAL&_stmt_cache_size=32"
 	db, err := sql.Open("sqlite3", dsn)
 	if err != nil {
 		return err

@@ -347,6 +347,11 @@ func TestStore_OpenSessionsAndPruneClosed(t *testing.T) {
 	if !reflect.DeepEqual(open, []string{"open"}) {
 		t.Errorf("OpenSessions = %v, want [open]", open)
 	}
+	var ids []string
+	s.OpenSessionIDs(ctx, func(id, card string) error { ids = append(ids, id+"@"+card); return nil })
+	if !reflect.DeepEqual(ids, []string{"open@2"}) {
+		t.Errorf("OpenSessionIDs = %v, want [open@2]", ids)
+	}
 	n, err := s.PruneClosed(ctx, now.Add(-30*24*time.Hour))
 	if err != nil || n != 1 {
 		t.Fatalf("PruneClosed = %d, %v; want 1", n, err)
