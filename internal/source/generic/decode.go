@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/syncworker/syncworker/internal/aggregate"
+	"github.com/syncworker/syncworker/internal/source"
 )
 
 // sessionPage is the body of GET /sessions.
@@ -46,7 +47,7 @@ func decodeSessionPage(body []byte, l limits) ([]aggregate.Session, string, erro
 	for i, raw := range p.Sessions {
 		s, err := decodeListed(raw, l)
 		if err != nil {
-			return nil, "", invalidf("sessions[%d] %s: %v", i, quoteID(s.ID), err)
+			return nil, "", source.Invalidf("sessions[%d] %s: %v", i, quoteID(s.ID), err)
 		}
 		out = append(out, s)
 	}
@@ -93,7 +94,7 @@ func decodeSession(body []byte, l limits) (aggregate.Session, error) {
 	}
 	s := w.domain()
 	if err := l.checkSession(&s); err != nil {
-		return aggregate.Session{}, invalidf("%v", err)
+		return aggregate.Session{}, source.Invalidf("%v", err)
 	}
 	return s, nil
 }
@@ -110,7 +111,7 @@ func decodeMessagesPage(body []byte, l limits) ([]aggregate.Message, bool, error
 		msgs[i] = p.Messages[i].domain()
 	}
 	if err := l.checkMessages(msgs); err != nil {
-		return nil, false, invalidf("%v", err)
+		return nil, false, source.Invalidf("%v", err)
 	}
 	return msgs, p.HasMore, nil
 }
@@ -121,10 +122,10 @@ func decodeMessagesPage(body []byte, l limits) ([]aggregate.Message, bool, error
 func unmarshalObject(body []byte, v any) error {
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
 	if len(trimmed) == 0 || trimmed[0] != '{' {
-		return invalidf("body is not a JSON object")
+		return source.Invalidf("body is not a JSON object")
 	}
 	if err := json.Unmarshal(body, v); err != nil {
-		return invalidf("malformed JSON: %s", clip(err.Error(), maxMessageLen))
+		return source.Invalidf("malformed JSON: %s", source.Clip(err.Error(), maxMessageLen))
 	}
 	return nil
 }

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/syncworker/syncworker/internal/source"
 )
 
 // fuzzLimits are the checks' parameters in the fuzz tests: the seeds date
@@ -100,8 +102,8 @@ func TestClip(t *testing.T) {
 		{"bad \xff", 10, "bad \uFFFD"},
 	}
 	for _, tt := range tests {
-		if got := clip(tt.in, tt.n); got != tt.want {
-			t.Errorf("clip(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
+		if got := source.Clip(tt.in, tt.n); got != tt.want {
+			t.Errorf("source.Clip(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
 		}
 	}
 }

@@ -8,8 +8,6 @@ import (
 	"net/http"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/syncworker/syncworker/internal/httpclient"
 	"github.com/syncworker/syncworker/internal/source"
@@ -94,43 +92,8 @@ func (c *Client) serverMessage(body []byte) string {
 		return ""
 	}
 	msg := strings.ReplaceAll(e.Error, c.token, redacted)
-	return clip(msg, maxMessageLen)
+	return source.Clip(msg, maxMessageLen)
 }
-
-// clip makes s one printable line of at most n bytes, cut at a rune boundary.
-func clip(s string, n int) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, s)
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
-
-// invalidf returns an ErrInvalidResponse with a description.
-func invalidf(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrInvalidResponse, fmt.Sprintf(format, args...))
-}
-
-// redactedError is an error whose text held the token. It unwraps only to the
-// kind of the original error, so that no caller can reach the unredacted
-// text, while errors.Is and errors.As keep working.
-type redactedError struct {
-	msg  string
-	kind error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.kind }
 
 // kindOf finds in err's chain the error a caller would branch on. Those
 // never contain the token: sentinels are constant, and APIError messages

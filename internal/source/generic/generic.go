@@ -130,29 +130,12 @@ func (c *Client) get(ctx context.Context, endpoint, path string, q url.Values, n
 		},
 	})
 	if err != nil {
-		return nil, transportError(err)
+		return nil, source.FromTransport(err)
 	}
 	if resp.StatusCode/100 == 2 {
 		return resp.Body, nil
 	}
 	return nil, c.statusError(resp, notFound)
-}
-
-// transportError marks the transport's refusals of a body, too large or not
-// JSON after every retry, as invalid responses, and a platform that could
-// not be reached as unavailable.
-func transportError(err error) error {
-	var tooLarge *httpclient.BodyTooLargeError
-	var malformed *httpclient.MalformedBodyError
-	switch {
-	case errors.As(err, &tooLarge) || errors.As(err, &malformed):
-		return fmt.Errorf("%w: %w", ErrInvalidResponse, err)
-	case errors.Is(err, context.Canceled):
-		return err
-	}
-	// A broken connection or an attempt that timed out; the caller tells a
-	// deadline of its own apart by its context.
-	return fmt.Errorf("%w: %w", source.ErrUnavailable, err)
 }
 
 // wrap adds the phrase of one layer to err and makes sure the token, which a
@@ -166,7 +149,7 @@ func (c *Client) wrap(err error, format string, args ...any) error {
 	if !strings.Contains(msg, c.token) {
 		return err
 	}
-	return &redactedError{msg: strings.ReplaceAll(msg, c.token, redacted), kind: kindOf(err)}
+	return source.Redacted(strings.ReplaceAll(msg, c.token, redacted), kindOf(err))
 }
 
 // The adapter's promises, checked by the compiler.

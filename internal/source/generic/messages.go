@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/syncworker/syncworker/internal/aggregate"
+	"github.com/syncworker/syncworker/internal/source"
 )
 
 // Messages returns the messages of session id that follow cursor (the
@@ -59,7 +60,7 @@ func (c *Client) messages(ctx context.Context, id string, after int64) ([]aggreg
 	last := after
 	for page := 1; ; page++ {
 		if page > c.maxPages {
-			return nil, invalidf("more than %d pages", c.maxPages)
+			return nil, source.Invalidf("more than %d pages", c.maxPages)
 		}
 		msgs, more, err := c.messagesPage(ctx, id, last)
 		if err != nil && page > 1 {
@@ -70,7 +71,7 @@ func (c *Client) messages(ctx context.Context, id string, after int64) ([]aggreg
 		}
 		fresh := dropUpTo(msgs, last)
 		if more && len(fresh) == 0 {
-			return nil, invalidf("has_more after a page with no message past seq %d", last)
+			return nil, source.Invalidf("has_more after a page with no message past seq %d", last)
 		}
 		all = append(all, fresh...)
 		if len(fresh) > 0 {

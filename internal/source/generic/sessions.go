@@ -56,7 +56,7 @@ func (c *Client) listSessions(ctx context.Context, since time.Time, fn func(aggr
 	)
 	for page := 1; ; page++ {
 		if page > c.maxPages {
-			return c.wrap(invalidf("more than %d pages", c.maxPages), "list sessions")
+			return c.wrap(source.Invalidf("more than %d pages", c.maxPages), "list sessions")
 		}
 		sessions, next, err := c.listPage(ctx, since, cursor)
 		if err != nil {
@@ -90,9 +90,9 @@ func checkNextCursor(next string, n int, followed map[string]bool) error {
 	case next == "":
 		return nil
 	case n == 0:
-		return invalidf("next_cursor after an empty page")
+		return source.Invalidf("next_cursor after an empty page")
 	case followed[next]:
-		return invalidf("next_cursor repeats an earlier cursor")
+		return source.Invalidf("next_cursor repeats an earlier cursor")
 	}
 	return nil
 }
@@ -152,7 +152,7 @@ func (c *Client) session(ctx context.Context, id string) (aggregate.Session, err
 		return aggregate.Session{}, err
 	}
 	if s.ID != id {
-		return aggregate.Session{}, invalidf("answer is about session %s", quoteID(s.ID))
+		return aggregate.Session{}, source.Invalidf("answer is about session %s", quoteID(s.ID))
 	}
 	return s, nil
 }

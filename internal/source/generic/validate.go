@@ -11,6 +11,7 @@ import (
 	"unicode"
 
 	"github.com/syncworker/syncworker/internal/aggregate"
+	"github.com/syncworker/syncworker/internal/source"
 )
 
 // Bounds of plausible data. A value outside them is a broken or hostile
@@ -58,7 +59,7 @@ func nameID(id string) string {
 }
 
 // quoteID quotes an id from the server for an error message, shortened.
-func quoteID(id string) string { return strconv.Quote(clip(id, 64)) }
+func quoteID(id string) string { return strconv.Quote(source.Clip(id, 64)) }
 
 // checkTime checks that t, when set, is plausible, and that it is set when
 // required.

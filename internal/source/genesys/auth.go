@@ -118,7 +118,7 @@ func (ts *tokenSource) fetch(ctx context.Context) (string, time.Duration, error)
 		Retry:       true,
 	})
 	if err != nil {
-		return "", 0, transportError(err)
+		return "", 0, source.FromTransport(err)
 	}
 	switch {
 	case resp.StatusCode == http.StatusBadRequest || resp.StatusCode == http.StatusUnauthorized:
@@ -137,13 +137,13 @@ func decodeToken(body []byte) (string, time.Duration, error) {
 	}
 	switch {
 	case t.AccessToken == "":
-		return "", 0, invalidf("token response without access_token")
+		return "", 0, source.Invalidf("token response without access_token")
 	case strings.ContainsFunc(t.AccessToken, func(r rune) bool { return r <= ' ' || r == 0x7f }):
-		return "", 0, invalidf("access_token contains white space or control characters")
+		return "", 0, source.Invalidf("access_token contains white space or control characters")
 	case t.TokenType != "" && !strings.EqualFold(t.TokenType, "bearer"):
-		return "", 0, invalidf("token_type %q is not bearer", clip(t.TokenType, 32))
+		return "", 0, source.Invalidf("token_type %q is not bearer", source.Clip(t.TokenType, 32))
 	case t.ExpiresIn <= 0:
-		return "", 0, invalidf("expires_in %d is not a positive number of seconds", t.ExpiresIn)
+		return "", 0, source.Invalidf("expires_in %d is not a positive number of seconds", t.ExpiresIn)
 	}
 	return t.AccessToken, min(time.Duration(t.ExpiresIn)*time.Second, maxLifetime), nil
 }
@@ -154,10 +154,10 @@ func decodeToken(body []byte) (string, time.Duration, error) {
 func unmarshalObject(body []byte, v any) error {
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
 	if len(trimmed) == 0 || trimmed[0] != '{' {
-		return invalidf("body is not a JSON object")
+		return source.Invalidf("body is not a JSON object")
 	}
 	if err := json.Unmarshal(body, v); err != nil {
-		return invalidf("malformed JSON: %s", clip(err.Error(), maxMessageLen))
+		return source.Invalidf("malformed JSON: %s", source.Clip(err.Error(), maxMessageLen))
 	}
 	return nil
 }

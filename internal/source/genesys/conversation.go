@@ -50,7 +50,7 @@ func (c *Client) conversation(ctx context.Context, id string) (*wireConversation
 		return nil, err
 	}
 	if conv.ID != id {
-		return nil, invalidf("answer is about conversation %s", nameID(conv.ID))
+		return nil, source.Invalidf("answer is about conversation %s", nameID(conv.ID))
 	}
 	return conv, nil
 }

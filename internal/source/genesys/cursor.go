@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/syncworker/syncworker/internal/source"
 )
 
 // Genesys lists a conversation's message ids with their messageTime but
@@ -55,7 +57,7 @@ func parseCursor(s string) (cursor, error) {
 	}
 	var w wireCursor
 	if len(s) > cursorMaxLen || json.Unmarshal([]byte(s), &w) != nil || w.W <= 0 {
-		return c, fmt.Errorf("cursor %q is not one of this adapter's", clip(s, 64))
+		return c, fmt.Errorf("cursor %q is not one of this adapter's", source.Clip(s, 64))
 	}
 	c.W = time.UnixMilli(w.W).UTC()
 	for _, id := range w.S {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/syncworker/syncworker/internal/source"
 )
 
 // Bounds of plausible data. A value outside them is a broken or hostile
@@ -51,7 +53,7 @@ func nameID(id string) string {
 	if checkID("", id) == nil {
 		return id
 	}
-	return strconv.Quote(clip(id, 64))
+	return strconv.Quote(source.Clip(id, 64))
 }
 
 // checkTime checks that t, when set, is plausible, and that it is set when
@@ -78,7 +80,7 @@ func decodeConversation(body []byte, l limits) (*wireConversation, error) {
 		return nil, err
 	}
 	if err := l.checkConversation(&w); err != nil {
-		return nil, invalidf("%v", err)
+		return nil, source.Invalidf("%v", err)
 	}
 	return &w, nil
 }
@@ -150,7 +152,7 @@ func decodeBulk(body []byte, l limits) ([]wireMessageData, error) {
 	}
 	for i := range w.Entities {
 		if err := l.checkMessage(&w.Entities[i]); err != nil {
-			return nil, invalidf("entities[%d]: %v", i, err)
+			return nil, source.Invalidf("entities[%d]: %v", i, err)
 		}
 	}
 	return w.Entities, nil
@@ -212,12 +214,12 @@ func decodeQueryResponse(body []byte, l limits) (*wireQueryResponse, error) {
 		return nil, err
 	}
 	if w.TotalHits < 0 {
-		return nil, invalidf("totalHits %d is negative", w.TotalHits)
+		return nil, source.Invalidf("totalHits %d is negative", w.TotalHits)
 	}
 	for i := range w.Conversations {
 		c := &w.Conversations[i]
 		if err := checkID("conversationId", c.ConversationID); err != nil {
-			return nil, invalidf("conversations[%d]: %v", i, err)
+			return nil, source.Invalidf("conversations[%d]: %v", i, err)
 		}
 		if l.checkTime("conversationStart", c.ConversationStart, true) != nil {
 			c.ConversationStart = time.Time{}

@@ -9,8 +9,6 @@ import (
 	"net/http"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/syncworker/syncworker/internal/httpclient"
 	"github.com/syncworker/syncworker/internal/source"
@@ -113,7 +111,7 @@ func (c *Client) describe(resp *httpclient.Response) *APIError {
 // safe makes a server's string one printable line without any form of
 // the client secret.
 func (c *Client) safe(s string, n int) string {
-	return clip(c.redact(s), n)
+	return source.Clip(c.redact(s), n)
 }
 
 // redact removes every form of the client secret, and the recent access
@@ -140,31 +138,6 @@ func secretForms(id, secret string) []string {
 	return []string{basic, secret}
 }
 
-// clip makes s one printable line of at most n bytes, cut at a rune
-// boundary.
-func clip(s string, n int) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, s)
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
-
-// invalidf returns a source.ErrInvalid with a description.
-func invalidf(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", source.ErrInvalid, fmt.Sprintf(format, args...))
-}
-
 // wrap adds the phrase of one layer to err and makes sure no form of the
 // client secret shows in the result.
 func (c *Client) wrap(err error, format string, args ...any) error {
@@ -174,21 +147,10 @@ func (c *Client) wrap(err error, format string, args ...any) error {
 	err = fmt.Errorf(format+": %w", append(args, err)...)
 	msg := err.Error()
 	if clean := c.redact(msg); clean != msg {
-		return &redactedError{msg: clean, kind: kindOf(err)}
+		return source.Redacted(clean, kindOf(err))
 	}
 	return err
 }
-
-// redactedError is an error whose text held a form of the secret. It
-// unwraps only to the kind of the original error, so that no caller can
-// reach the unredacted text, while errors.Is and errors.As keep working.
-type redactedError struct {
-	msg  string
-	kind error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.kind }
 
 // kindOf finds in err's chain the error a caller would branch on.
 func kindOf(err error) error {

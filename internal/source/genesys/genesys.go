@@ -205,7 +205,7 @@ func (c *Client) call(ctx context.Context, endpoint, method, path string, body [
 		}
 		resp, err := c.hc.Do(ctx, req)
 		if err != nil {
-			return nil, transportError(err)
+			return nil, source.FromTransport(err)
 		}
 		switch {
 		case resp.StatusCode/100 == 2:
@@ -217,21 +217,6 @@ func (c *Client) call(ctx context.Context, endpoint, method, path string, body [
 		}
 		return nil, c.statusError(resp, notFound)
 	}
-}
-
-// transportError marks the transport's refusals of a body, too large or not
-// JSON after every retry, as invalid answers, and a platform that could not
-// be reached as unavailable.
-func transportError(err error) error {
-	var tooLarge *httpclient.BodyTooLargeError
-	var malformed *httpclient.MalformedBodyError
-	switch {
-	case errors.As(err, &tooLarge) || errors.As(err, &malformed):
-		return fmt.Errorf("%w: %w", source.ErrInvalid, err)
-	case errors.Is(err, context.Canceled):
-		return err
-	}
-	return fmt.Errorf("%w: %w", source.ErrUnavailable, err)
 }
 
 // The adapter's promises, checked by the compiler. Genesys Cloud has no

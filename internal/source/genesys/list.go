@@ -78,7 +78,7 @@ func (c *Client) listWindow(ctx context.Context, from, to time.Time, fn func(wir
 	got := 0
 	for page := 1; ; page++ {
 		if page > c.maxPages {
-			return c.wrap(invalidf("more than %d pages", c.maxPages), "list conversations")
+			return c.wrap(source.Invalidf("more than %d pages", c.maxPages), "list conversations")
 		}
 		resp, err := c.queryPage(ctx, from, to, page, c.pageSize)
 		if err != nil {
@@ -89,7 +89,7 @@ func (c *Client) listWindow(ctx context.Context, from, to time.Time, fn func(wir
 			ids[i] = wc.ConversationID
 		}
 		if len(ids) > 0 && slices.Equal(ids, prev) {
-			return c.wrap(invalidf("page %d repeats page %d", page, page-1), "list conversations")
+			return c.wrap(source.Invalidf("page %d repeats page %d", page, page-1), "list conversations")
 		}
 		for _, wc := range resp.Conversations {
 			if err := fn(wc); err != nil {

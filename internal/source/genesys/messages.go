@@ -35,7 +35,7 @@ func (c *Client) Messages(ctx context.Context, id, cursor string) ([]aggregate.M
 func (c *Client) messages(ctx context.Context, id, cursor string) ([]aggregate.Message, string, error) {
 	cur, err := parseCursor(cursor)
 	if err != nil {
-		return nil, "", invalidf("%v", err)
+		return nil, "", source.Invalidf("%v", err)
 	}
 	conv := c.convs.take(id)
 	if conv == nil {
@@ -137,15 +137,15 @@ func collect(out map[string]*wireMessageData, asked []string, entities []wireMes
 		e := &entities[i]
 		switch {
 		case !want[e.ID]:
-			return invalidf("bulk answer holds message %s, which was not asked for", nameID(e.ID))
+			return source.Invalidf("bulk answer holds message %s, which was not asked for", nameID(e.ID))
 		case out[e.ID] != nil:
-			return invalidf("bulk answer holds message %s twice", nameID(e.ID))
+			return source.Invalidf("bulk answer holds message %s twice", nameID(e.ID))
 		}
 		out[e.ID] = e
 	}
 	for _, id := range asked {
 		if out[id] == nil {
-			return invalidf("bulk answer lacks message %s", nameID(id))
+			return source.Invalidf("bulk answer lacks message %s", nameID(id))
 		}
 	}
 	return nil
@@ -181,7 +181,7 @@ func (c *Client) transcript(ctx context.Context, conv *wireConversation, ids []l
 				return nil, err
 			}
 		default:
-			return nil, invalidf("message %s has no direction", nameID(m.ID))
+			return nil, source.Invalidf("message %s has no direction", nameID(m.ID))
 		}
 		if i := latestAtOrBefore(chats, msg.SentAt); i >= 0 {
 			msg.LiveChatID = chats[i].ID

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/syncworker/syncworker/internal/source"
 )
 
 // maxFuture tolerates clock skew between SuperOffice and us.
@@ -44,11 +46,11 @@ func decodeSession(body []byte, id int64, l limits) (wireSession, error) {
 	}
 	switch {
 	case int64(w.ChatSessionID) != id:
-		return w, invalidf("the answer is about ChatSessionId %d", w.ChatSessionID)
+		return w, source.Invalidf("the answer is about ChatSessionId %d", w.ChatSessionID)
 	case !w.Status.set:
-		return w, invalidf("Status missing")
+		return w, source.Invalidf("Status missing")
 	case w.WhenRequested.IsZero():
-		return w, invalidf("WhenRequested missing: the session has no start time")
+		return w, source.Invalidf("WhenRequested missing: the session has no start time")
 	}
 	for _, f := range []struct {
 		name string
@@ -56,7 +58,7 @@ func decodeSession(body []byte, id int64, l limits) (wireSession, error) {
 	}{{"WhenRequested", w.WhenRequested.Time}, {"WhenStarted", w.WhenStarted.Time}, {"WhenEnded", w.WhenEnded.Time},
 		{"WhenIdle", w.WhenIdle.Time}} {
 		if err := l.checkTime(f.name, f.t); err != nil {
-			return w, invalidf("%v", err)
+			return w, source.Invalidf("%v", err)
 		}
 	}
 	return w, nil
@@ -72,7 +74,7 @@ func decodeMessages(body []byte, id, after int64, l limits) ([]wireMessage, erro
 		return nil, nameElementField(err, body, messageFields)
 	}
 	if len(msgs) > l.maxMessages {
-		return nil, invalidf("%d messages in one answer, more than %d", len(msgs), l.maxMessages)
+		return nil, source.Invalidf("%d messages in one answer, more than %d", len(msgs), l.maxMessages)
 	}
 	for i := range msgs {
 		if err := l.checkMessage(&msgs[i], id, after); err != nil {
@@ -82,7 +84,7 @@ func decodeMessages(body []byte, id, after int64, l limits) ([]wireMessage, erro
 	slices.SortStableFunc(msgs, func(a, b wireMessage) int { return cmp.Compare(a.ChatMessageID, b.ChatMessageID) })
 	for i := 1; i < len(msgs); i++ {
 		if msgs[i].ChatMessageID == msgs[i-1].ChatMessageID {
-			return nil, invalidf("ChatMessageId %d appears twice in one answer", msgs[i].ChatMessageID)
+			return nil, source.Invalidf("ChatMessageId %d appears twice in one answer", msgs[i].ChatMessageID)
 		}
 	}
 	return msgs, nil
@@ -92,19 +94,19 @@ func (l limits) checkMessage(m *wireMessage, id, after int64) error {
 	mid := int64(m.ChatMessageID)
 	switch {
 	case mid <= 0:
-		return invalidf("a message has no ChatMessageId")
+		return source.Invalidf("a message has no ChatMessageId")
 	case mid <= after:
-		return invalidf("Messages?after=%d answered with ChatMessageId %d, which was already had: "+
+		return source.Invalidf("Messages?after=%d answered with ChatMessageId %d, which was already had: "+
 			"SuperOffice did not honour after", after, mid)
 	case m.ChatSessionID != 0 && int64(m.ChatSessionID) != id:
-		return invalidf("message %d: ChatSessionId is %d", mid, m.ChatSessionID)
+		return source.Invalidf("message %d: ChatSessionId is %d", mid, m.ChatSessionID)
 	case m.WhenPosted.IsZero():
-		return invalidf("message %d: WhenPosted missing", mid)
+		return source.Invalidf("message %d: WhenPosted missing", mid)
 	case len(m.Message) > l.maxText:
-		return invalidf("message %d: Message of %d bytes is over the cap of %d", mid, len(m.Message), l.maxText)
+		return source.Invalidf("message %d: Message of %d bytes is over the cap of %d", mid, len(m.Message), l.maxText)
 	}
 	if err := l.checkTime("WhenPosted", m.WhenPosted.Time); err != nil {
-		return invalidf("message %d: %v", mid, err)
+		return source.Invalidf("message %d: %v", mid, err)
 	}
 	// encoding/json already replaces invalid UTF-8; this keeps the promise
 	// should the decoder ever change.
@@ -135,7 +137,7 @@ func decodeListPage(body []byte) ([]listed, string, error) {
 	for i, raw := range p.Value {
 		r, err := decodeRow(raw)
 		if err != nil {
-			return nil, "", invalidf("value[%d]: %v", i, err)
+			return nil, "", source.Invalidf("value[%d]: %v", i, err)
 		}
 		out = append(out, r)
 	}
@@ -150,7 +152,7 @@ func decodeRow(raw json.RawMessage) (listed, error) {
 			ChatSessionID flexInt `json:"chatSessionId"`
 		}
 		if json.Unmarshal(raw, &idOnly) != nil {
-			return listed{}, fmt.Errorf("malformed row: %s", clip(err.Error(), maxMessageLen))
+			return listed{}, fmt.Errorf("malformed row: %s", source.Clip(err.Error(), maxMessageLen))
 		}
 		r = listedRow{PrimaryKey: idOnly.PrimaryKey, ChatSessionID: idOnly.ChatSessionID}
 	}
@@ -168,10 +170,10 @@ func unmarshal(body []byte, open byte, v any) error {
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
 	if len(trimmed) == 0 || trimmed[0] != open {
 		what := map[byte]string{'{': "an object", '[': "an array"}[open]
-		return invalidf("the body is not a JSON %s", what)
+		return source.Invalidf("the body is not a JSON %s", what)
 	}
 	if err := json.Unmarshal(body, v); err != nil {
-		return invalidf("malformed JSON: %s", clip(err.Error(), maxMessageLen))
+		return source.Invalidf("malformed JSON: %s", source.Clip(err.Error(), maxMessageLen))
 	}
 	return nil
 }
@@ -203,7 +205,7 @@ func nameField(err error, body []byte, fields map[string]func() any) error {
 	for _, k := range slices.Sorted(maps.Keys(fields)) {
 		if raw, ok := obj[k]; ok {
 			if ferr := json.Unmarshal(raw, fields[k]()); ferr != nil {
-				return invalidf("%s: %s", k, clip(ferr.Error(), maxMessageLen))
+				return source.Invalidf("%s: %s", k, source.Clip(ferr.Error(), maxMessageLen))
 			}
 		}
 	}
@@ -223,11 +225,11 @@ func nameElementField(err error, body []byte, fields map[string]func() any) erro
 				ChatMessageID json.RawMessage `json:"ChatMessageId"`
 			}
 			_ = json.Unmarshal(raw, &id)
-			return fmt.Errorf("message [%d] (ChatMessageId %s): %w", i, clip(string(id.ChatMessageID), 20), named)
+			return fmt.Errorf("message [%d] (ChatMessageId %s): %w", i, source.Clip(string(id.ChatMessageID), 20), named)
 		}
 		var obj map[string]json.RawMessage
 		if json.Unmarshal(raw, &obj) != nil {
-			return invalidf("message [%d] is not a JSON object", i)
+			return source.Invalidf("message [%d] is not a JSON object", i)
 		}
 	}
 	return err

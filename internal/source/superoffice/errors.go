@@ -8,8 +8,6 @@ import (
 	"net/http"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/syncworker/syncworker/internal/httpclient"
 	"github.com/syncworker/syncworker/internal/source"
@@ -93,7 +91,7 @@ func (c *Client) serverMessage(body []byte) (string, string) {
 	if msg == "" {
 		msg = e.Message
 	}
-	return clip(c.redact(e.ErrorType), 80), clip(c.redact(msg), maxMessageLen)
+	return source.Clip(c.redact(e.ErrorType), 80), source.Clip(c.redact(msg), maxMessageLen)
 }
 
 // redact replaces the secrets in s.
@@ -102,45 +100,6 @@ func (c *Client) redact(s string) string {
 		s = strings.ReplaceAll(s, secret, redacted)
 	}
 	return s
-}
-
-// clip makes s one printable line of at most n bytes, cut at a rune boundary.
-func clip(s string, n int) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, s)
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
-
-// invalidf returns a source.ErrInvalid with a description.
-func invalidf(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", source.ErrInvalid, fmt.Sprintf(format, args...))
-}
-
-// transportError marks the transport's refusals of a body, too large or not
-// JSON after every retry, as invalid answers, and a platform that could not
-// be reached as unavailable.
-func transportError(err error) error {
-	var tooLarge *httpclient.BodyTooLargeError
-	var malformed *httpclient.MalformedBodyError
-	switch {
-	case errors.As(err, &tooLarge) || errors.As(err, &malformed):
-		return fmt.Errorf("%w: %w", source.ErrInvalid, err)
-	case errors.Is(err, context.Canceled):
-		return err
-	}
-	return fmt.Errorf("%w: %w", source.ErrUnavailable, err)
 }
 
 // wrap adds the phrase of one layer to err and makes sure no secret, which
@@ -152,21 +111,10 @@ func (c *Client) wrap(err error, format string, args ...any) error {
 	err = fmt.Errorf(format+": %w", append(args, err)...)
 	msg := err.Error()
 	if clean := c.redact(msg); clean != msg {
-		return &redactedError{msg: clean, kind: kindOf(err)}
+		return source.Redacted(clean, kindOf(err))
 	}
 	return err
 }
-
-// redactedError is an error whose text held a secret. It unwraps only to
-// the kind of the original error, so that no caller can reach the
-// unredacted text, while errors.Is and errors.As keep working.
-type redactedError struct {
-	msg  string
-	kind error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.kind }
 
 // kindOf finds in err's chain the error a caller would branch on. Those
 // never contain a secret: sentinels are constant, and APIError messages are

@@ -95,7 +95,7 @@ func (c *Client) list(ctx context.Context, since time.Time, fn func(listed) erro
 	)
 	for page := 1; next != ""; page++ {
 		if page > c.maxPages {
-			return c.wrap(invalidf("more than %d pages", c.maxPages), "list SuperOffice chat sessions")
+			return c.wrap(source.Invalidf("more than %d pages", c.maxPages), "list SuperOffice chat sessions")
 		}
 		body, err := c.get(ctx, "sessions", next, nil)
 		if err != nil {
@@ -119,7 +119,7 @@ func (c *Client) list(ctx context.Context, since time.Time, fn func(listed) erro
 			}
 		}
 		if len(rows) > 0 && fresh == 0 {
-			return c.wrap(invalidf("page %d repeats the rows of the page before it", page), "list SuperOffice chat sessions")
+			return c.wrap(source.Invalidf("page %d repeats the rows of the page before it", page), "list SuperOffice chat sessions")
 		}
 		skip += len(rows)
 		if next, err = c.nextPage(link, len(rows), skip, q, followed); err != nil {
@@ -142,10 +142,10 @@ func (c *Client) nextPage(link string, n, skip int, q url.Values, followed map[s
 	case link != "":
 		u, err := c.base.Parse(link)
 		if err != nil || u.Scheme != c.base.Scheme || u.Host != c.base.Host || u.Path != c.base.Path+"/ChatSession" {
-			return "", invalidf("odata.nextLink %s is not a ChatSession listing of this tenant's WebAPI", quoteID(link))
+			return "", source.Invalidf("odata.nextLink %s is not a ChatSession listing of this tenant's WebAPI", quoteID(link))
 		}
 		if n == 0 {
-			return "", invalidf("odata.nextLink after a page with no row")
+			return "", source.Invalidf("odata.nextLink after a page with no row")
 		}
 		next = u.String()
 	case n >= c.pageSize:
@@ -155,7 +155,7 @@ func (c *Client) nextPage(link string, n, skip int, q url.Values, followed map[s
 		return "", nil
 	}
 	if followed[next] {
-		return "", invalidf("odata.nextLink repeats an earlier page")
+		return "", source.Invalidf("odata.nextLink repeats an earlier page")
 	}
 	followed[next] = true
 	return next, nil

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/syncworker/syncworker/internal/aggregate"
+	"github.com/syncworker/syncworker/internal/source"
 )
 
 // Sender types by their domain names, to keep the switch readable.
@@ -32,7 +33,7 @@ const (
 func (c *Client) Messages(ctx context.Context, id, cursor string) ([]aggregate.Message, string, error) {
 	msgs, next, err := c.messages(ctx, id, cursor)
 	if err != nil {
-		return nil, "", c.wrap(err, "fetch messages of SuperOffice chat session %s", clip(id, 64))
+		return nil, "", c.wrap(err, "fetch messages of SuperOffice chat session %s", source.Clip(id, 64))
 	}
 	return msgs, next, nil
 }

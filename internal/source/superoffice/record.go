@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/syncworker/syncworker/internal/source"
 )
 
 // nsSession is the cache namespace of the per-session records.
@@ -112,7 +114,7 @@ func (c *Client) transferOf(id int64, m *wireMessage, ent *wireSession) transfer
 	}
 	c.warn(fmt.Sprintf("transfer:%d:%d", id, t.MessageID),
 		"superoffice: a TransferedSession message does not name the receiving associate in SpecialParam; taking the session's User",
-		"session", id, "message", t.MessageID, "special_param", clip(m.SpecialParam, 40), "associate", t.AssociateID)
+		"session", id, "message", t.MessageID, "special_param", source.Clip(m.SpecialParam, 40), "associate", t.AssociateID)
 	return t
 }
 

@@ -30,9 +30,10 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/singleflight"
+
 	"github.com/syncworker/syncworker/internal/httpclient"
 	"github.com/syncworker/syncworker/internal/source"
-	"golang.org/x/sync/singleflight"
 )
 
 // Authorization schemes of chat.auth_scheme.
@@ -230,7 +231,7 @@ func (c *Client) get(ctx context.Context, class, rawURL string, notFound error) 
 		var err error
 		resp, err = c.hc.Do(ctx, httpclient.Request{Method: http.MethodGet, URL: rawURL, Endpoint: class, Header: h.Clone()})
 		if err != nil {
-			return nil, transportError(err)
+			return nil, source.FromTransport(err)
 		}
 		if resp.StatusCode != http.StatusUnauthorized {
 			break
@@ -252,7 +253,7 @@ func parseSessionID(id string) (int64, error) {
 }
 
 // quoteID quotes an id for an error message, shortened.
-func quoteID(id string) string { return strconv.Quote(clip(id, 64)) }
+func quoteID(id string) string { return strconv.Quote(source.Clip(id, 64)) }
 
 // The adapter's promises, checked by the compiler.
 var (

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/syncworker/syncworker/internal/source"
 )
 
 // The wire format of SuperOffice's REST WebAPI (SPEC §4.3.1), the members
@@ -166,5 +168,5 @@ func parseTime(s string) (time.Time, error) {
 			return v, nil
 		}
 	}
-	return time.Time{}, errors.New("not an ISO 8601 date-time: " + strconv.Quote(clip(s, 40)))
+	return time.Time{}, errors.New("not an ISO 8601 date-time: " + strconv.Quote(source.Clip(s, 40)))
 }
