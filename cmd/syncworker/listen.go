@@ -99,6 +99,7 @@ func (c *runCmd) listen(ctx context.Context, f *fleet) (func(), error) {
 		return nil, withCode(exitConfig, fmt.Errorf("-listen %s: %w", c.listenAddr, err))
 	}
 	ws := web.New(f, web.Options{Metrics: c.p.metrics.Handler(), Now: c.p.Now})
+	ws.Handle("POST /events/{kind}/{tenant}", newEventRoutes(f.jobs))
 	srv := &http.Server{Handler: ws, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
 	go func() {

@@ -52,6 +52,12 @@ type job struct {
 	// running is set while a pass of the tenant runs; a tick that finds it
 	// set is skipped.
 	running atomic.Bool
+	// events receives the tenant's pushed events once its state is open
+	// (events.go); kick asks for an extra pass because one arrived.
+	events atomic.Pointer[eventEndpoint]
+	kick   chan struct{}
+	// starts counts the passes that began, under mu.
+	starts atomic.Int64
 }
 
 // open opens j's tenant when it is not yet open, and logs why it cannot.
@@ -66,6 +72,7 @@ func (c *runCmd) open(ctx context.Context, j *job) error {
 		return err
 	}
 	j.t, j.reset = t, false
+	c.attachEvents(j)
 	return nil
 }
 
@@ -94,7 +101,7 @@ func (c *runCmd) run(ctx context.Context, stop <-chan struct{}) error {
 	}()
 	worst, usable := ts.code(), 0
 	for _, cfg := range ts.cfgs {
-		j := &job{cfg: cfg, reset: c.reset}
+		j := &job{cfg: cfg, reset: c.reset, kick: make(chan struct{}, 1)}
 		jobs = append(jobs, j)
 		if err := c.open(ctx, j); err != nil {
 			worst = max(worst, exitCode(err))
@@ -117,6 +124,7 @@ func (c *runCmd) run(ctx context.Context, stop <-chan struct{}) error {
 	// not cut off a pass that is finishing its writes.
 	passCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	c.startExtraPasses(passCtx, stop, jobs)
 	s, err := gocron.NewScheduler(gocron.WithStopTimeout(c.stopTimeout))
 	if err != nil {
 		return err
@@ -195,7 +203,13 @@ func (c *runCmd) pass(ctx context.Context, stop <-chan struct{}, j *job) {
 		return
 	}
 	defer j.running.Store(false)
+	c.passHeld(ctx, stop, j)
+}
+
+// passHeld runs one pass of j once no other pass of j runs.
+func (c *runCmd) passHeld(ctx context.Context, stop <-chan struct{}, j *job) {
 	j.mu.Lock()
+	j.starts.Add(1)
 	defer j.mu.Unlock()
 	if err := c.open(ctx, j); err != nil {
 		fmt.Fprintln(c.p.Stdout, summaryLine(engine.Summary{Tenant: j.cfg.Tenant}, err))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"time"
 
@@ -47,6 +48,11 @@ func (e *Engine) listChanges(ctx context.Context) (*changes, error) {
 		c.updated[s.ID] = s.UpdatedAt
 		return nil
 	})
+	if errors.Is(err, source.ErrNotSupported) {
+		// The platform cannot tell right now (CCAI Platform without an
+		// event receiver): every session is synced.
+		return nil, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("list sessions updated since %s: %w", mark.Add(-WatermarkOverlap).Format(time.RFC3339), err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/syncworker/syncworker/internal/config"
 	"github.com/syncworker/syncworker/internal/httpclient"
 	"github.com/syncworker/syncworker/internal/source"
+	"github.com/syncworker/syncworker/internal/source/ccai"
 	"github.com/syncworker/syncworker/internal/source/generic"
 	"github.com/syncworker/syncworker/internal/source/genesys"
 	"github.com/syncworker/syncworker/internal/source/superoffice"
@@ -38,6 +39,7 @@ type factory func(cfg *config.Config, env Env) (source.Source, error)
 // line here, its package under internal/source, its fake under
 // internal/sandbox and its block in internal/config.
 var factories = map[string]factory{
+	"ccai-platform": newCCAI,
 	"generic":       newGeneric,
 	"genesys-cloud": newGenesys,
 	"superoffice":   newSuperOffice,
@@ -125,5 +127,26 @@ func newSuperOffice(cfg *config.Config, env Env) (source.Source, error) {
 		Logger:      env.HTTP.Logger,
 		Now:         env.Now,
 		HTTP:        env.HTTP,
+	})
+}
+
+func newCCAI(cfg *config.Config, env Env) (source.Source, error) {
+	c := cfg.Chat.CCAI
+	secrets := make([]string, len(c.EventsSecrets))
+	for i, s := range c.EventsSecrets {
+		secrets[i] = string(s)
+	}
+	return ccai.New(ccai.Options{
+		BaseURL:        cfg.Chat.BaseURL,
+		Subdomain:      c.Subdomain,
+		Token:          string(cfg.Chat.Token),
+		TranscriptsDir: c.TranscriptsDir,
+		EventsSecrets:  secrets,
+		PollAfter:      c.PollAfter,
+		TranscriptWait: c.TranscriptWait,
+		Cache:          env.Cache,
+		Logger:         env.HTTP.Logger,
+		Now:            env.Now,
+		HTTP:           env.HTTP,
 	})
 }

@@ -397,7 +397,12 @@ func (s *Store) PruneClosed(ctx context.Context, before time.Time) (int, error) 
 		if n, err = res.RowsAffected(); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM source_cache WHERE touched_at < ?`, unixNano(before))
+		if _, err = tx.ExecContext(ctx, `DELETE FROM source_cache WHERE touched_at < ?`, unixNano(before)); err != nil {
+			return err
+		}
+		// Events are kept as long: those of a chat whose card never
+		// appeared, or that closed long ago, are of no more use.
+		_, err = tx.ExecContext(ctx, `DELETE FROM source_events WHERE received_at < ?`, unixNano(before))
 		return err
 	})
 	return int(n), err
