@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -50,6 +51,9 @@ type harness struct {
 	// mem, when set, is the chat source instead of the sandbox's
 	// generic platform.
 	mem *sourcetest.Memory
+	// events receives the events a pushing platform's fake posts (CCAI
+	// Platform): the receiver of the source open built.
+	events http.Handler
 
 	mu  sync.Mutex
 	now time.Time
@@ -110,6 +114,7 @@ esm:
 	}
 	h.cfg = cfg
 	h.open()
+	h.serveEvents()
 	return h
 }
 
@@ -147,6 +152,12 @@ func (h *harness) open() {
 		h.t.Fatal(err)
 	}
 	logger := slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	if r, ok := chat.(source.Receiver); ok {
+		handler, _ := r.EventHandler(nil)
+		h.mu.Lock()
+		h.events = handler
+		h.mu.Unlock()
+	}
 	var src source.Source = chat
 	if h.mem != nil {
 		src = h.mem

@@ -194,6 +194,26 @@ func latest(s *aggregate.Session, msgs []aggregate.Message) time.Time {
 // Status becomes active; a message with Seq 0 gets the previous seq + 1.
 // It adds no cards: see AddCase for that.
 func (s *Server) AddSession(sess aggregate.Session, msgs []aggregate.Message) error {
+	if err := s.addSession(sess, msgs); err != nil {
+		return err
+	}
+	s.notifyChanged(sess.ID)
+	return nil
+}
+
+// changeNotifier is a platform that pushes what changes (CCAI Platform's
+// events): it is told of every change after the store let go of it.
+type changeNotifier interface {
+	changed(s *Server, domainID string)
+}
+
+func (s *Server) notifyChanged(id string) {
+	if n, ok := s.plat.(changeNotifier); ok {
+		n.changed(s, id)
+	}
+}
+
+func (s *Server) addSession(sess aggregate.Session, msgs []aggregate.Message) error {
 	if sess.ID == "" {
 		return errors.New("sandbox: session without id")
 	}
@@ -264,6 +284,14 @@ func (s *Server) EndSession(sessionID string, at time.Time) error {
 }
 
 func (s *Server) changeSession(id string, fn func(*chatStore, *chatSession) error) error {
+	err := s.changeSessionLocked(id, fn)
+	if err == nil {
+		s.notifyChanged(id)
+	}
+	return err
+}
+
+func (s *Server) changeSessionLocked(id string, fn func(*chatStore, *chatSession) error) error {
 	c := s.chat
 	c.mu.Lock()
 	defer c.mu.Unlock()

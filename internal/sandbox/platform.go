@@ -42,6 +42,7 @@ const PlatformGeneric = "generic"
 // platforms are the fakes the sandbox can serve, by chat.platform name.
 var platforms = map[string]func() platform{
 	PlatformGeneric:     func() platform { return genericPlatform{} },
+	PlatformCCAI:        func() platform { return newCCAIPlatform() },
 	PlatformGenesys:     func() platform { return newGenesysPlatform() },
 	PlatformSuperOffice: func() platform { return newSuperOfficePlatform() },
 }

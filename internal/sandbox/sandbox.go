@@ -85,6 +85,9 @@ type Options struct {
 	Platform string
 	// ChatToken is the bearer token the chat platform accepts.
 	ChatToken string
+	// TranscriptsDir is where the CCAI Platform fake drops transcript
+	// files; empty makes a temporary directory.
+	TranscriptsDir string
 	// Login and Password are the ESM credentials POST /users/login accepts.
 	Login    string
 	Password string

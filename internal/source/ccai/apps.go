@@ -146,7 +146,7 @@ func (c *Client) agentEmail(ctx context.Context, dn string) (string, error) {
 		c.agents.Store(id, v)
 		return v, nil
 	}
-	body, err := c.get(ctx, "agent", c.host+"/manager/api/v1/agents/"+url.PathEscape(id), errNoAgent)
+	body, err := c.get(ctx, "agent", c.manager+"/agents/"+url.PathEscape(id), errNoAgent)
 	email := ""
 	switch {
 	case errors.Is(err, errNoAgent):

@@ -96,7 +96,7 @@ type Options struct {
 // Client is one CCAI Platform tenant. It is safe for concurrent use.
 type Client struct {
 	hc             *httpclient.Client
-	base, host     string
+	base, manager  string
 	authHeader     string
 	secretForms    []string
 	dir            string
@@ -143,7 +143,7 @@ func New(o Options) (*Client, error) {
 	c := &Client{
 		hc:             hc,
 		base:           strings.TrimRight(u.String(), "/"),
-		host:           u.Scheme + "://" + u.Host,
+		manager:        managerRoot(u),
 		authHeader:     "Basic " + basic,
 		secretForms:    []string{tok, basic, url.QueryEscape(tok)},
 		dir:            o.TranscriptsDir,
@@ -253,3 +253,13 @@ var (
 	_ source.Receiver     = (*Client)(nil)
 	_ source.ChangeLister = (*Client)(nil)
 )
+
+// managerRoot is the Manager API's root on the Apps API's host: the base
+// URL with /apps/api/v1 replaced by /manager/api/v1.
+func managerRoot(u *url.URL) string {
+	base := strings.TrimRight(u.String(), "/")
+	if root, ok := strings.CutSuffix(base, "/apps/api/v1"); ok {
+		return root + "/manager/api/v1"
+	}
+	return u.Scheme + "://" + u.Host + "/manager/api/v1"
+}

@@ -2,6 +2,7 @@ package ccai
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/syncworker/syncworker/internal/aggregate"
@@ -27,8 +28,10 @@ type timeline struct {
 	// connectedAt is when the first human agent connected.
 	connectedAt time.Time
 	// virtual is set once a virtual agent took part: a connected_at of a
-	// later event may then be the virtual agent's.
-	virtual bool
+	// later event may then be the virtual agent's. vaConnectedAt are the
+	// connected_at of events in which only a virtual agent was connected.
+	virtual       bool
+	vaConnectedAt []time.Time
 	// laterConnectedAt is the first connected_at of an event after the
 	// human agent connected, more precise than that event's time.
 	laterConnectedAt time.Time
@@ -50,7 +53,7 @@ func (t *timeline) apply(ev event, received time.Time) {
 	if !activeStates[ev.State] && !endStates[ev.State] {
 		t.unknown = append(t.unknown, ev.State)
 	}
-	humanConnected := false
+	humanConnected, vaConnected := false, false
 	for _, p := range ev.Participants {
 		switch p.Type {
 		case partExternal:
@@ -59,16 +62,21 @@ func (t *timeline) apply(ev event, received time.Time) {
 			}
 		case partVirtualAgent:
 			t.virtual = true
+			vaConnected = vaConnected || p.State == "connected"
 		case partAgent:
 			if t.agentState(p, ev.At) {
 				humanConnected = true
 			}
 		}
 	}
+	if vaConnected && !humanConnected && !ev.ConnectedAt.IsZero() {
+		t.vaConnectedAt = append(t.vaConnectedAt, ev.ConnectedAt)
+	}
 	switch {
 	case humanConnected && t.connectedAt.IsZero():
 		t.connectedAt = ev.At
-		if !ev.ConnectedAt.IsZero() && !t.virtual {
+		// The human's connected_at, unless it is the virtual agent's.
+		if !ev.ConnectedAt.IsZero() && !vaConnected && !slices.ContainsFunc(t.vaConnectedAt, ev.ConnectedAt.Equal) {
 			t.connectedAt = ev.ConnectedAt
 		}
 	case !t.connectedAt.IsZero() && t.laterConnectedAt.IsZero() && !ev.ConnectedAt.IsZero():
