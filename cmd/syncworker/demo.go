@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -29,8 +30,14 @@ func (c *demoCmd) run(ctx context.Context, stop <-chan struct{}) error {
 	if err := sandbox.CheckPlatform(c.platform); err != nil {
 		return withCode(exitConfig, fmt.Errorf("-platform: %w", err))
 	}
+	// Where the CCAI Platform fake drops its transcripts.
+	transcripts, err := os.MkdirTemp("", "syncworker-demo-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(transcripts)
 	sb := sandbox.New(sandbox.Options{Platform: c.platform, ChatToken: sandboxChatToken, Login: sandboxLogin,
-		Password: sandboxPassword})
+		Password: sandboxPassword, TranscriptsDir: transcripts})
 	for _, dc := range demoCases(c.p.Now()) {
 		if _, err := sb.AddCase(dc.session, dc.messages); err != nil {
 			return err
