@@ -36,6 +36,9 @@ type sandboxCmd struct {
 	tokenTTL time.Duration
 	fault    sandbox.Fault
 	platform string
+	// ccaiEvents and transcripts: where the CCAI Platform fake posts its
+	// events and drops its transcripts.
+	ccaiEvents, transcripts string
 }
 
 func (c *sandboxCmd) flags(fs *flag.FlagSet) {
@@ -52,6 +55,8 @@ func (c *sandboxCmd) flags(fs *flag.FlagSet) {
 	fs.Float64Var(&c.fault.RateLimitShare, "rate-limit-share", 0, "share of requests answered with 429 (0..1)")
 	fs.IntVar(&c.fault.RetryAfter, "retry-after", 1, "Retry-After of a 429, in seconds")
 	fs.Float64Var(&c.fault.MalformedShare, "malformed-share", 0, "share of answers with a broken JSON body (0..1)")
+	fs.StringVar(&c.ccaiEvents, "events-url", "", "ccai-platform: post signed chat events to this URL (run -listen's /events/ccai/<tenant>)")
+	fs.StringVar(&c.transcripts, "transcripts", "", "ccai-platform: drop transcript files into this directory (default a temporary one)")
 }
 
 func (c *sandboxCmd) run(ctx context.Context, stop <-chan struct{}) error {
@@ -61,8 +66,13 @@ func (c *sandboxCmd) run(ctx context.Context, stop <-chan struct{}) error {
 	sb := sandbox.New(sandbox.Options{
 		Platform:  c.platform,
 		ChatToken: sandboxChatToken, Login: sandboxLogin, Password: sandboxPassword, TokenTTL: c.tokenTTL,
-		Faults: sandbox.Faults{Chat: c.fault, ESM: c.fault},
+		Faults:         sandbox.Faults{Chat: c.fault, ESM: c.fault},
+		TranscriptsDir: c.transcripts,
 	})
+	if fake := sb.CCAI(); fake != nil && c.ccaiEvents != "" {
+		fake.SetWebhook(c.ccaiEvents, "")
+		go c.publishCCAI(ctx, stop, fake)
+	}
 	if c.data != "" {
 		n, err := sb.LoadDir(c.data)
 		if err == nil && c.platform == sandbox.PlatformSuperOffice {
@@ -188,4 +198,24 @@ state_path: %s
   template: chat_session
   folder: chat_sessions
 `, tenant, statePath, chat, addr, sandboxLogin, sandboxPassword)
+}
+
+// publishCCAI posts the CCAI Platform fake's events every few seconds:
+// those the worker's listener was not up for yet, and those of sessions
+// that changed.
+func (c *sandboxCmd) publishCCAI(ctx context.Context, stop <-chan struct{}, fake *sandbox.CCAIFake) {
+	tick := time.NewTicker(2 * time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if err := fake.Publish(); err != nil {
+			c.p.logger.Warn("ccai events not delivered yet; trying again", "url", c.ccaiEvents, "err", err)
+		}
+	}
 }
