@@ -324,3 +324,10 @@ func genesysMessageID(parts ...string) string {
 func genesysHash(kind string, parts ...string) []byte {
 	return hashSum("syncworker-sandbox-genesys\x00" + kind + "\x00" + strings.Join(parts, "\x00"))
 }
+
+// chatRoutes: Genesys Cloud has no change listing (SPEC §4.3.2); the
+// analytics query is backfill's only.
+func (*genesysPlatform) chatRoutes() ChatRoutes {
+	return ChatRoutes{Session: RouteGenesysGetConversation, Messages: RouteGenesysMessagesBulk,
+		Others: []string{RouteGenesysToken, RouteGenesysGetUser, RouteGenesysGetContact}}
+}
