@@ -77,7 +77,7 @@ func (c *checkCmd) checkTenant(ctx context.Context, cfg *config.Config) ([]strin
 		problems = append(problems, "chat platform: "+err.Error())
 		code = exitFatal
 		if errors.Is(err, source.ErrUnauthorized) {
-			problems = append(problems, "chat platform: check the chat credentials (chat.token)")
+			problems = append(problems, "chat platform: check the chat credentials ("+strings.Join(cfg.Chat.CredentialKeys(), ", ")+")")
 		}
 	}
 	return problems, code

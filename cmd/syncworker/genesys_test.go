@@ -68,10 +68,43 @@ func TestCheck_Genesys(t *testing.T) {
 	}
 	os.WriteFile(file, []byte(sandboxConfigWith("gc", addr, filepath.Join(dir, "gc.db"), bad)), 0o600)
 	r := run(t, "check", "-config", file)
-	if r.code != exitFatal || !strings.Contains(r.stdout, "refused the credentials") {
+	if r.code != exitFatal || !strings.Contains(r.stdout, "refused the credentials") ||
+		!strings.Contains(r.stdout, "(chat.client_id, chat.client_secret)") {
 		t.Errorf("check with a wrong secret: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 	if strings.Contains(r.stdout+r.stderr, wrong) {
 		t.Errorf("check printed the client secret:\n%s\n%s", r.stdout, r.stderr)
+	}
+}
+
+// Users and external contacts looked up by one process are in the state
+// file for the next: a second `once` (a cron job's next run) reads each
+// conversation again, Genesys having no change listing, but looks up no
+// person.
+func TestOnce_GenesysPeopleCachedInState(t *testing.T) {
+	t.Parallel()
+	sb, addr := newSandbox(t, 4, sandbox.Options{Platform: sandbox.PlatformGenesys})
+	dir := t.TempDir()
+	file := filepath.Join(dir, "gc.yaml")
+	if err := os.WriteFile(file, []byte(sandboxConfigWith("gc", addr, filepath.Join(dir, "gc.db"), sb.ChatConfig("http://"+addr))), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := run(t, "once", "-config", file); r.code != exitOK {
+		t.Fatalf("first once: exit %d\n%s", r.code, r.stderr)
+	}
+	first := sb.Counts()
+	if first[sandbox.RouteGenesysGetUser] == 0 || first[sandbox.RouteGenesysGetContact] == 0 {
+		t.Fatalf("the first pass looked up nobody: %v", first)
+	}
+	sb.ResetStats()
+	if r := run(t, "once", "-config", file); r.code != exitOK {
+		t.Fatalf("second once: exit %d\n%s", r.code, r.stderr)
+	}
+	second := sb.Counts()
+	if second[sandbox.RouteGenesysGetConversation] == 0 {
+		t.Fatalf("the second pass read no conversation: %v", second)
+	}
+	if n := second[sandbox.RouteGenesysGetUser] + second[sandbox.RouteGenesysGetContact]; n != 0 {
+		t.Errorf("the second process looked up %d people again: %v", n, second)
 	}
 }
