@@ -107,15 +107,15 @@ func printBench(w io.Writer, res *bench.Result) {
 			}
 			return strconv.Itoa(s.Requests[route])
 		}
-		ratio := "-"
-		if r := s.Ratio(); r > 0 {
-			ratio = fmt.Sprintf("%.2f", r)
+		bound, ratio := "-", "-"
+		if s.Bound > 0 {
+			bound, ratio = s.Bound.Round(10*time.Millisecond).String(), fmt.Sprintf("%.2f", s.Ratio())
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", s.Name, s.Sessions,
 			count(res.Routes.List), count(res.Routes.Session), count(res.Routes.Messages),
 			count(sandbox.RouteLogin), count(sandbox.RouteStreamCards), count(sandbox.RouteListCards),
 			count(sandbox.RoutePatchCard), count(sandbox.RouteCreateCard),
-			s.Wall.Round(10*time.Millisecond), s.Bound.Round(10*time.Millisecond), ratio,
+			s.Wall.Round(10*time.Millisecond), bound, ratio,
 			mib(s.PeakHeap), mib(s.PeakRSS))
 	}
 	tw.Flush()
