@@ -128,8 +128,8 @@ func printBench(w io.Writer, res *bench.Result) {
 		fmt.Fprintln(w)
 	}
 	if r := res.Rate; r != nil {
-		fmt.Fprintf(w, "\nrate ceiling: esm.max_rps %g, concurrency %d: %d ESM requests; busiest one-second window held %d starts\n",
-			r.MaxRPS, r.Concurrency, r.Requests, r.Busiest)
+		fmt.Fprintf(w, "\nrate ceiling: esm.max_rps %g, concurrency %d: %d ESM requests in %s (%.1f/s); busiest one-second window held %d starts\n",
+			r.MaxRPS, r.Concurrency, r.Requests, r.Span.Round(10*time.Millisecond), r.Average(), r.Busiest)
 	}
 }
 

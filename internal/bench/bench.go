@@ -112,10 +112,24 @@ type Rate struct {
 	// Requests is the number of ESM requests of the pass; Busiest the most
 	// that started within one second.
 	Requests, Busiest int
+	// Span is the time from the first start to the last.
+	Span time.Duration
 }
 
-// Held reports whether the ceiling held.
+// Held reports whether the ceiling held: no one-second window held more
+// starts than MaxRPS.
 func (r Rate) Held() bool { return float64(r.Busiest) <= r.MaxRPS }
+
+// Average is the rate of starts over the whole span. It tells a ceiling
+// that did not pace the requests (an average far above MaxRPS) from
+// starts the sandbox stamped late and in a bunch because the machine was
+// busy (an average at or below it).
+func (r Rate) Average() float64 {
+	if r.Requests < 2 || r.Span <= 0 {
+		return 0
+	}
+	return float64(r.Requests-1) / r.Span.Seconds()
+}
 
 // ErrCeiling is returned, with the full result, when the ESM rate ceiling
 // did not hold.
@@ -394,7 +408,11 @@ func (o *Options) rateCheck(ctx context.Context) (*Rate, error) {
 			starts = append(starts, r.Start)
 		}
 	}
-	return &Rate{MaxRPS: o.RateRPS, Concurrency: o.Concurrency, Requests: len(starts), Busiest: maxInWindow(starts, time.Second)}, nil
+	r := &Rate{MaxRPS: o.RateRPS, Concurrency: o.Concurrency, Requests: len(starts), Busiest: maxInWindow(starts, time.Second)}
+	if len(starts) > 1 {
+		r.Span = starts[len(starts)-1].Sub(starts[0])
+	}
+	return r, nil
 }
 
 // maxInWindow is the largest number of times within any window [t, t+d).
