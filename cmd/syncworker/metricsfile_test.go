@@ -39,6 +39,10 @@ func TestOnce_MetricsFileKeepsLastSuccessAfterFatalPass(t *testing.T) {
 	if got := gauge(t, mfs, "syncworker_last_success_timestamp_seconds"); math.Abs(got-good) > 1 {
 		t.Errorf("last success after a fatal pass: %v, want the good pass's %v", got, good)
 	}
+	// The SyncworkerFatalPass alert (deploy/prometheus) compares the two.
+	if last := gauge(t, mfs, "syncworker_last_pass_timestamp_seconds"); last <= good {
+		t.Errorf("last pass %v is not after the last success %v", last, good)
+	}
 	fatal := 0.0
 	for _, m := range mfs["syncworker_passes_total"].GetMetric() {
 		for _, l := range m.GetLabel() {
