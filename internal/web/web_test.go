@@ -20,7 +20,7 @@ type source struct {
 }
 
 func (s source) Status(context.Context) status.Report { return s.rep }
-func (s source) NotReady(time.Time) []string         { return s.notReady }
+func (s source) NotReady(time.Time) []string          { return s.notReady }
 
 var now = time.Date(2024, 6, 3, 12, 0, 0, 0, time.UTC)
 
