@@ -26,6 +26,7 @@ var page = template.Must(template.New("page.html").Funcs(template.FuncMap{
 	"ago":     ago,
 	"seconds": seconds,
 	"deref":   func(t *time.Time) time.Time { return *t },
+	"minus":   func(a, b int) int { return a - b },
 }).ParseFS(assets, "assets/page.html"))
 
 // Source is what the server shows: the tenants' status and readiness.

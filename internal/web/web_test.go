@@ -118,3 +118,17 @@ func TestServer_NoTenant(t *testing.T) {
 		t.Errorf("page without tenants:\n%s", body)
 	}
 }
+
+// TestServer_ManyFailing: the page lists the failing sessions it was given
+// and says how many more there are.
+func TestServer_ManyFailing(t *testing.T) {
+	rep := report()
+	rep.Tenants[0].Sessions.Failing = 250
+	s := New(source{rep: rep}, Options{})
+	if _, body := get(t, s, "/"); !strings.Contains(body, "… and 249 more") {
+		t.Error("page does not say how many failing sessions it left out")
+	}
+	if _, body := get(t, New(source{rep: report()}, Options{}), "/"); strings.Contains(body, "more;") {
+		t.Error("page says more failing sessions were left out when none were")
+	}
+}
