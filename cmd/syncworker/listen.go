@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -48,23 +47,12 @@ func (f *fleet) passed(tenant string, at time.Time, err error) {
 }
 
 // Status implements web.Source.
-func (f *fleet) Status(ctx context.Context) []status.Tenant {
-	now := f.p.Now()
-	var out []status.Tenant
-	for _, j := range f.jobs {
-		t := status.Read(ctx, j.cfg.Tenant, j.cfg.StatePath, status.Options{Runs: 10, MaxFailing: 100, Now: now})
-		t.Schedule = j.cfg.Schedule
-		if next := j.cfg.NextRun(now); !next.IsZero() {
-			t.NextPass = &next
-		}
-		out = append(out, t)
+func (f *fleet) Status(ctx context.Context) status.Report {
+	cfgs := make([]*config.Config, len(f.jobs))
+	for i, j := range f.jobs {
+		cfgs[i] = j.cfg
 	}
-	for _, b := range f.broken {
-		out = append(out, status.Tenant{Name: b.File, Error: "tenant file not loaded: " + b.Error(),
-			Failing: []status.Failing{}, Runs: []status.Run{}})
-	}
-	sort.Slice(out, func(a, b int) bool { return out[a].Name < out[b].Name })
-	return out
+	return readStatus(ctx, cfgs, f.broken, f.p.Now(), status.Options{Runs: 10, MaxFailing: 100})
 }
 
 // NotReady implements web.Source: every tenant's last pass must not have

@@ -53,6 +53,12 @@ func (p *Program) recordPass(ctx context.Context, t *tenant, kind string, s engi
 	p.metrics.ObservePass(metrics.Pass{Tenant: t.cfg.Tenant, Kind: kind, Result: passResult(s, err),
 		Duration: s.Duration, Finished: p.Now(), Written: s.Written, Unchanged: s.Unchanged, Failed: s.Failed,
 		Skipped: s.Skipped, Ended: s.Ended})
+	if passResult(s, err) == "fatal" {
+		// This process may never have seen a good pass; the state has.
+		if ok, lerr := t.store.LastSuccess(ctx); lerr == nil && !ok.IsZero() {
+			p.metrics.LastSuccess(t.cfg.Tenant, ok)
+		}
+	}
 	n, cerr := t.store.Counts(ctx)
 	if cerr != nil {
 		return

@@ -126,6 +126,14 @@ func (m *Metrics) ObservePass(p Pass) {
 	}
 }
 
+// LastSuccess sets when the tenant's last pass that was not fatal
+// finished, as the state remembers it: a fatal pass in a new process (a
+// cron run, a restarted run) still exports it, so that an alert on its
+// age fires.
+func (m *Metrics) LastSuccess(tenant string, at time.Time) {
+	m.lastSuccess.WithLabelValues(tenant).Set(float64(at.UnixNano()) / 1e9)
+}
+
 // Tracked sets the tenant's session counts by state.
 func (m *Metrics) Tracked(tenant string, active, backingOff, failing, closed int) {
 	for state, n := range map[string]int{"active": active, "backing_off": backingOff, "failing": failing, "closed": closed} {

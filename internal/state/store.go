@@ -96,6 +96,18 @@ func describe(err error) error {
 	return err
 }
 
+// describeReadOnly is describe for a read-only open, which writes nothing:
+// a file it cannot open is one it cannot read (permissions, a directory,
+// or a WAL index beside it this user cannot open), not one it cannot write.
+func describeReadOnly(err error) error {
+	var se sqlite3.Error
+	if errors.As(err, &se) && (se.Code == sqlite3.ErrReadonly || se.Code == sqlite3.ErrCantOpen ||
+		se.Code == sqlite3.ErrPerm || se.Code == sqlite3.ErrIoErr) {
+		return fmt.Errorf("cannot open the state file read-only: %w", err)
+	}
+	return describe(err)
+}
+
 // private makes the state file and its WAL and shared-memory files
 // readable by their owner only, whatever the umask: they hold transcripts.
 // SQLite creates the -wal and -shm files with the mode of the database
@@ -157,7 +169,7 @@ func OpenReadOnly(path string) (*Store, error) {
 	var version int
 	if err := db.QueryRow(`PRAGMA user_version`).Scan(&version); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("state %s: %w", path, describe(err))
+		return nil, fmt.Errorf("state %s: %w", path, describeReadOnly(err))
 	}
 	if n := len(mustMigrations()); version == 0 || version > n {
 		db.Close()
