@@ -75,4 +75,7 @@ func (p *Program) recordStateProblem(tenant string, err error) {
 	locked := errors.Is(err, state.ErrLocked)
 	p.metrics.StateUnavailable(tenant, "locked", locked)
 	p.metrics.StateUnavailable(tenant, "unusable", err != nil && !locked)
+	if locked {
+		p.metrics.StateLocked(tenant)
+	}
 }
