@@ -357,15 +357,6 @@ func TestDemo(t *testing.T) {
 
 func TestUsage(t *testing.T) {
 	t.Parallel()
-	if r := run(t); r.code != exitConfig || !strings.Contains(r.stderr, "usage:") {
-		t.Errorf("no command: exit %d", r.code)
-	}
-	if r := run(t, "frobnicate"); r.code != exitConfig {
-		t.Errorf("unknown command: exit %d", r.code)
-	}
-	if r := run(t, "once"); r.code != exitConfig || !strings.Contains(r.stderr, "-config is required") {
-		t.Errorf("once without -config: exit %d %q", r.code, r.stderr)
-	}
 	if r := run(t, "backfill", "-config", "x.yaml", "-since", "yesterday"); r.code != exitConfig {
 		t.Errorf("bad -since: exit %d", r.code)
 	}
