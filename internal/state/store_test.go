@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -58,6 +59,12 @@ func TestOpen_SecondProcessIsLockedOut(t *testing.T) {
 	if !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), s.Path()) {
 		t.Fatalf("second Open: %v, want ErrLocked naming %s", err, s.Path())
 	}
+	host, _ := os.Hostname()
+	for _, want := range []string{fmt.Sprintf("held by the process with pid=%d host=%q", os.Getpid(), host), "since=", "Stop that process first"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("second Open: %v\nlacks %q", err, want)
+		}
+	}
 	s.Close()
 	s2, err := Open(s.Path())
 	if err != nil {
@@ -72,6 +79,9 @@ func TestOpen_NotSQLite(t *testing.T) {
 	_, err := Open(path)
 	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "not a syncworker state database") {
 		t.Fatalf("err = %v, want a clear error naming %s", err, path)
+	}
+	if !strings.Contains(err.Error(), "To recover, stop every syncworker using it and move the file aside") {
+		t.Errorf("err = %v, want how to recover", err)
 	}
 }
 
