@@ -76,3 +76,66 @@ func lockedError(path, holder string) error {
 	return fmt.Errorf("%w: %s is held by %s. Stop that process first (to backfill beside `syncworker run`: "+
 		"stop run, run the backfill, start run again), or give this tenant a state_path of its own", ErrLocked, path, who)
 }
+
+// Probe checks, without creating or changing anything, that a state file
+// could be opened at path: its directory exists or can be created, the file
+// (if it exists) is writable, and no other process holds it. `check` uses
+// it; Open remains the real test.
+func Probe(path string) error {
+	dir := filepath.Dir(path)
+	if err := writableDir(dir); err != nil {
+		return fmt.Errorf("state %s: %w", path, err)
+	}
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("state %s: %w", path, err)
+	case !fi.Mode().IsRegular():
+		return fmt.Errorf("state %s: not a regular file", path)
+	case syscall.Access(path, 0o2) != nil:
+		return fmt.Errorf("state %s: cannot write the state file", path)
+	}
+	f, err := os.OpenFile(path+".lock", os.O_RDONLY, 0)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil // no process has held it since the lock file went
+	}
+	if err != nil {
+		return fmt.Errorf("state %s: lock: %w", path, err)
+	}
+	defer f.Close()
+	// A shared lock, dropped at once: a worker starting in that instant
+	// would be refused, which is why only check probes.
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB); err != nil {
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return lockedError(path, readHolder(f))
+		}
+		return fmt.Errorf("state %s: lock: %w", path, err)
+	}
+	return syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+}
+
+// writableDir reports whether dir exists as a writable directory, or the
+// nearest existing parent is one in which it could be created.
+func writableDir(dir string) error {
+	for {
+		fi, err := os.Stat(dir)
+		switch {
+		case err == nil && !fi.IsDir():
+			return fmt.Errorf("%s is not a directory", dir)
+		case err == nil:
+			if syscall.Access(dir, 0o3) != nil { // write and search
+				return fmt.Errorf("cannot create files in %s", dir)
+			}
+			return nil
+		case !errors.Is(err, os.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR):
+			return err
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return err
+		}
+		dir = parent
+	}
+}

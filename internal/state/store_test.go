@@ -571,3 +571,33 @@ func TestOpen_MigratesFileOfLastRelease(t *testing.T) {
 		t.Errorf("mode %04o after opening, want 0600", fi.Mode().Perm())
 	}
 }
+
+func TestProbe(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sub", "acme.db")
+	if err := Probe(path); err != nil {
+		t.Fatalf("Probe of a path that can be created: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "sub")); !os.IsNotExist(err) {
+		t.Errorf("Probe created the directory (or: %v)", err)
+	}
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Probe(path); !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), fmt.Sprintf("pid=%d", os.Getpid())) {
+		t.Errorf("Probe of a held file: %v, want ErrLocked naming this process", err)
+	}
+	s.Close()
+	if err := Probe(path); err != nil {
+		t.Errorf("Probe after Close: %v", err)
+	}
+	if s, err := Open(path); err != nil {
+		t.Errorf("Open after Probe: %v", err)
+	} else {
+		s.Close()
+	}
+	if err := Probe(filepath.Join(path, "x.db")); err == nil || !strings.Contains(err.Error(), "is not a directory") {
+		t.Errorf("Probe below a file: %v", err)
+	}
+}
