@@ -40,6 +40,13 @@ type Program struct {
 
 	// readBuildInfo replaces runtime/debug.ReadBuildInfo in tests.
 	readBuildInfo func() (*debug.BuildInfo, bool)
+	// terminal, when set, replaces the check whether stderr is a terminal
+	// (backfill's progress bar); progressEvery, when not zero, replaces
+	// the 30 s between progress log lines.
+	terminal      func(io.Writer) bool
+	progressEvery time.Duration
+	// sink is the logger's writer: stderr, shared with a progress bar.
+	sink *logSink
 
 	logger *slog.Logger
 	// metrics, when set, receive what the tenants do (run -listen,
@@ -97,7 +104,8 @@ func (p *Program) Run(ctx context.Context, stop <-chan struct{}, args []string) 
 		fmt.Fprintf(p.Stderr, "syncworker %s: unexpected argument %q\nRun 'syncworker %s -h' for its flags.\n", args[0], fs.Arg(0), args[0])
 		return exitConfig
 	}
-	logger, err := newLogger(p.Stderr, *logFormat, *logLevel)
+	p.sink = &logSink{w: p.Stderr}
+	logger, err := newLogger(p.sink, *logFormat, *logLevel)
 	if err != nil {
 		fmt.Fprintf(p.Stderr, "syncworker: %v\n", err)
 		return exitConfig
@@ -179,9 +187,19 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	case "text":
 		return slog.New(slog.NewTextHandler(w, opts)), nil
 	case "json":
+		opts.ReplaceAttr = durationSeconds
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
 	return nil, fmt.Errorf("-log-format %q: want text or json", format)
+}
+
+// durationSeconds writes durations in the JSON log as seconds (a float),
+// not slog's nanoseconds: what log pipelines and people expect.
+func durationSeconds(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		return slog.Float64(a.Key, a.Value.Duration().Seconds())
+	}
+	return a
 }
 
 // exitError carries an exit status with its error.

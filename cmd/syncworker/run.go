@@ -201,11 +201,8 @@ func (c *runCmd) pass(ctx context.Context, stop <-chan struct{}, j *job) {
 		fmt.Fprintln(c.p.Stdout, summaryLine(engine.Summary{Tenant: j.cfg.Tenant}, err))
 		return
 	}
-	j.t.log.Info("pass starting")
 	s, err := j.t.engine.Pass(ctx, stop)
-	if err != nil {
-		j.t.log.Error("pass failed", "err", err)
-	}
+	c.p.logSummary("sync", s, err)
 	c.p.recordPass(ctx, j.t, "sync", s, err)
 	if c.fleet != nil {
 		c.fleet.passed(j.cfg.Tenant, c.p.Now(), passError(s, err))

@@ -40,6 +40,24 @@ type Observer interface {
 
 type noObserver struct{}
 
+// Progress is told how a backfill advances, for a progress bar or log.
+// Its methods must be safe for concurrent use and quick.
+type Progress interface {
+	// Found reports a session the listing gave that the backfill will
+	// handle.
+	Found()
+	// Done reports a found session handled, whatever the outcome.
+	Done()
+	// Listed reports that the listing ended: Found is not called again.
+	Listed()
+}
+
+type noProgress struct{}
+
+func (noProgress) Found()  {}
+func (noProgress) Done()   {}
+func (noProgress) Listed() {}
+
 func (noObserver) PeopleCache(bool) {}
 
 // Back-off of a failing session: it doubles from BackoffBase per failure
@@ -65,6 +83,7 @@ type Engine struct {
 	people   *people
 	hooks    Hooks
 	fullScan bool
+	progress Progress
 	// credentials is Options.CredentialsStamp.
 	credentials string
 	// cardGuard serialises finding and creating the card of one session.
@@ -97,6 +116,8 @@ type Options struct {
 	FullScan bool
 	// Observer, when set, is told what the engine does, for metrics.
 	Observer Observer
+	// Progress, when set, is told how a backfill advances.
+	Progress Progress
 	// CredentialsStamp describes where the ESM credentials come from
 	// without holding them (say, the modification times of the tenant and
 	// password files). A pass backed off after a refused ESM login runs
@@ -123,6 +144,7 @@ func New(cfg *config.Config, o Options) *Engine {
 		people:   newPeople(o.ESM, o.Store, cfg.ESM.Person, log, o.Now, cmp.Or[Observer](o.Observer, noObserver{})),
 		hooks:    o.Hooks,
 		fullScan: o.FullScan,
+		progress: cmp.Or[Progress](o.Progress, noProgress{}),
 
 		credentials: o.CredentialsStamp,
 	}

@@ -63,6 +63,7 @@ func (t *tally) add(o outcome) (unreachable bool) {
 // counts what was done either way.
 func (e *Engine) Pass(ctx context.Context, stop <-chan struct{}) (Summary, error) {
 	start := e.now()
+	e.log.Info("pass starting")
 	if e.cfg.Sync.PassTimeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, e.cfg.Sync.PassTimeout)
