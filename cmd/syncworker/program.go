@@ -37,6 +37,8 @@ type Program struct {
 	Ready func(addr string)
 	// Listening, when set, receives the address run -listen serves on.
 	Listening func(addr string)
+	// Reload, when set, asks run to read its tenant files again (SIGHUP).
+	Reload <-chan struct{}
 
 	// readBuildInfo replaces runtime/debug.ReadBuildInfo in tests.
 	readBuildInfo func() (*debug.BuildInfo, bool)
