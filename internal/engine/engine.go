@@ -88,9 +88,16 @@ type Engine struct {
 	credentials string
 	// cardGuard serialises finding and creating the card of one session.
 	cardGuard keyedMutex
-	// lastDeferred is the error of the last session deferred because an
-	// API did not answer, to say what went wrong when the pass gives up.
+	// lastDeferred is the deferral of the last session an API cut short
+	// (a deferral), to say what went wrong when the pass gives up.
 	lastDeferred atomic.Value
+}
+
+// deferral is a session's attempt an API cut short: the error's text, and
+// whether the API did not answer at all.
+type deferral struct {
+	msg      string
+	noAnswer bool
 }
 
 // Hooks let tests stop a pass at chosen points.
