@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -131,5 +130,8 @@ func zoneOf(cfg *config.Config) string {
 	if cfg.ScheduleLocation != nil {
 		return cfg.ScheduleLocation.String()
 	}
-	return strings.TrimSpace(time.Local.String())
+	// time.Local is named "Local" whatever it is; its abbreviation now
+	// (UTC, EET, …) says which.
+	abbr, _ := time.Now().Zone()
+	return "Local (" + abbr + ")"
 }

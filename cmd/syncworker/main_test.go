@@ -429,6 +429,14 @@ func TestRun_ScheduledPassesNeverOverlapAndStopFinishesWrites(t *testing.T) {
 	if runs[0].Finished.IsZero() {
 		t.Errorf("the pass running at stop did not finish: %+v", runs[0])
 	}
+	// The start-up says when the first scheduled pass comes and in which
+	// zone; a tick that came during a pass is logged as skipped.
+	for _, want := range []string{`msg=scheduled tenant=acme schedule="* * * * * *" zone="Local (`, "next_pass=",
+		`level=WARN msg="tick skipped: the tenant's previous pass is still running" tenant=acme`} {
+		if !strings.Contains(errs.String(), want) {
+			t.Errorf("log lacks %q:\n%.3000s", want, errs.String())
+		}
+	}
 	if res, _ := s.IntegrityCheck(context.Background()); res != "ok" {
 		t.Errorf("integrity_check: %s", res)
 	}
