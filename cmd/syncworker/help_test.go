@@ -8,7 +8,7 @@ import (
 
 func TestHelp_OnStdoutWhenAskedFor(t *testing.T) {
 	t.Parallel()
-	for _, args := range [][]string{{"help"}, {"-h"}, {"--help"}} {
+	for _, args := range [][]string{{"help"}, {"-h"}, {"--help"}, {"help", "-h"}} {
 		r := run(t, args...)
 		if r.code != exitOK || r.stderr != "" || !strings.Contains(r.stdout, "usage: syncworker COMMAND") {
 			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, r.code, r.stdout, r.stderr)

@@ -135,7 +135,7 @@ func (p *Program) flagSet(name string, cmd command) (fs *flag.FlagSet, logFormat
 
 // help answers `syncworker help [COMMAND]` on stdout.
 func (p *Program) help(args []string) int {
-	if len(args) == 0 {
+	if len(args) == 0 || isHelpFlag(args[0]) {
 		writeUsage(p.Stdout)
 		return exitOK
 	}
