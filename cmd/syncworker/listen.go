@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -46,13 +45,23 @@ func (f *fleet) passed(tenant string, at time.Time, err error) {
 	f.mu.Unlock()
 }
 
+// replace makes jobs and broken the tenants of the fleet (a reload).
+func (f *fleet) replace(jobs []*job, broken []*config.FileError) {
+	f.mu.Lock()
+	f.jobs, f.broken = jobs, broken
+	f.mu.Unlock()
+}
+
 // Status implements web.Source.
 func (f *fleet) Status(ctx context.Context) status.Report {
-	cfgs := make([]*config.Config, len(f.jobs))
-	for i, j := range f.jobs {
+	f.mu.Lock()
+	jobs, broken := f.jobs, f.broken
+	f.mu.Unlock()
+	cfgs := make([]*config.Config, len(jobs))
+	for i, j := range jobs {
 		cfgs[i] = j.cfg
 	}
-	return readStatus(ctx, cfgs, f.broken, f.p.Now(), status.Options{Runs: 10, MaxFailing: 100})
+	return readStatus(ctx, cfgs, broken, f.p.Now(), status.Options{Runs: 10, MaxFailing: 100})
 }
 
 // NotReady implements web.Source: every tenant's last pass must not have
@@ -121,5 +130,8 @@ func zoneOf(cfg *config.Config) string {
 	if cfg.ScheduleLocation != nil {
 		return cfg.ScheduleLocation.String()
 	}
-	return strings.TrimSpace(time.Local.String())
+	// time.Local is named "Local" whatever it is; its abbreviation now
+	// (UTC, EET, …) says which.
+	abbr, _ := time.Now().Zone()
+	return "Local (" + abbr + ")"
 }
