@@ -87,10 +87,18 @@ func scrape(t *testing.T, addr string) map[string]*dtoFamily {
 	if code != http.StatusOK {
 		t.Fatalf("/metrics: %d", code)
 	}
+	return parseExposition(t, "/metrics", strings.NewReader(body))
+}
+
+// parseExposition parses metrics in the text exposition format with the
+// library's own parser: each family's series with their labels and value
+// (a histogram's sample count).
+func parseExposition(t *testing.T, name string, r io.Reader) map[string]*dtoFamily {
+	t.Helper()
 	parser := expfmt.NewTextParser(model.UTF8Validation)
-	mfs, err := parser.TextToMetricFamilies(strings.NewReader(body))
+	mfs, err := parser.TextToMetricFamilies(r)
 	if err != nil {
-		t.Fatalf("/metrics does not parse: %v", err)
+		t.Fatalf("%s does not parse: %v", name, err)
 	}
 	out := map[string]*dtoFamily{}
 	for name, mf := range mfs {

@@ -2,13 +2,8 @@ package main
 
 import (
 	"math"
-	"os"
 	"path/filepath"
 	"testing"
-
-	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 
 	"github.com/syncworker/syncworker/internal/sandbox"
 )
@@ -27,7 +22,7 @@ func TestOnce_MetricsFileKeepsLastSuccessAfterFatalPass(t *testing.T) {
 	if r := run(t, "once", "-config", file, "-metrics-file", prom); r.code != exitOK {
 		t.Fatalf("once: exit %d\n%s", r.code, r.stderr)
 	}
-	good := gauge(t, readProm(t, prom), "syncworker_last_success_timestamp_seconds")
+	good := gauge(t, parseMetricsFile(t, prom), "syncworker_last_success_timestamp_seconds")
 	if good <= 0 {
 		t.Fatalf("last success after a good pass: %v", good)
 	}
@@ -35,7 +30,7 @@ func TestOnce_MetricsFileKeepsLastSuccessAfterFatalPass(t *testing.T) {
 	if r := run(t, "once", "-config", file, "-metrics-file", prom); r.code != exitFatal {
 		t.Fatalf("once with a refused password: exit %d, want 3\n%s", r.code, r.stderr)
 	}
-	mfs := readProm(t, prom)
+	mfs := parseMetricsFile(t, prom)
 	if got := gauge(t, mfs, "syncworker_last_success_timestamp_seconds"); math.Abs(got-good) > 1 {
 		t.Errorf("last success after a fatal pass: %v, want the good pass's %v", got, good)
 	}
@@ -43,41 +38,19 @@ func TestOnce_MetricsFileKeepsLastSuccessAfterFatalPass(t *testing.T) {
 	if last := gauge(t, mfs, "syncworker_last_pass_timestamp_seconds"); last <= good {
 		t.Errorf("last pass %v is not after the last success %v", last, good)
 	}
-	fatal := 0.0
-	for _, m := range mfs["syncworker_passes_total"].GetMetric() {
-		for _, l := range m.GetLabel() {
-			if l.GetName() == "result" && l.GetValue() == "fatal" {
-				fatal += m.GetCounter().GetValue()
-			}
-		}
-	}
+	fatal := mfs["syncworker_passes_total"].sum(map[string]string{"result": "fatal"})
 	if fatal != 1 {
 		t.Errorf("passes_total{result=fatal} = %v, want 1", fatal)
 	}
 }
 
-func readProm(t *testing.T, path string) map[string]*dto.MetricFamily {
+// gauge is the value of the family's one series; 0 when it is missing.
+func gauge(t *testing.T, mfs map[string]*dtoFamily, name string) float64 {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	mfs, err := parser.TextToMetricFamilies(f)
-	if err != nil {
-		t.Fatalf("%s does not parse: %v", path, err)
-	}
-	return mfs
-}
-
-// gauge is the value of the family's one gauge; 0 when it is missing.
-func gauge(t *testing.T, mfs map[string]*dto.MetricFamily, name string) float64 {
-	t.Helper()
-	ms := mfs[name].GetMetric()
-	if len(ms) != 1 {
-		t.Logf("%s has %d series", name, len(ms))
+	f := mfs[name]
+	if f == nil || len(f.samples) != 1 {
+		t.Logf("%s is not one series: %+v", name, f)
 		return 0
 	}
-	return ms[0].GetGauge().GetValue()
+	return f.samples[0].value
 }

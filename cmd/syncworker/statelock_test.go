@@ -7,9 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
-
 	"github.com/syncworker/syncworker/internal/sandbox"
 	"github.com/syncworker/syncworker/internal/state"
 )
@@ -112,22 +109,5 @@ func parseMetricsFile(t *testing.T, path string) map[string]*dtoFamily {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	mfs, err := parser.TextToMetricFamilies(f)
-	if err != nil {
-		t.Fatalf("%s does not parse: %v", path, err)
-	}
-	out := map[string]*dtoFamily{}
-	for name, mf := range mfs {
-		fam := &dtoFamily{}
-		for _, m := range mf.GetMetric() {
-			labels := map[string]string{}
-			for _, l := range m.GetLabel() {
-				labels[l.GetName()] = l.GetValue()
-			}
-			fam.samples = append(fam.samples, sample{labels, m.GetCounter().GetValue() + m.GetGauge().GetValue()})
-		}
-		out[name] = fam
-	}
-	return out
+	return parseExposition(t, path, f)
 }
