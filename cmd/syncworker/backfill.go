@@ -48,8 +48,25 @@ func (c *backfillCmd) run(ctx context.Context, stop <-chan struct{}) error {
 	if err != nil {
 		return err
 	}
+	names := make([]string, len(ts.cfgs))
+	for i, cfg := range ts.cfgs {
+		names[i] = cfg.Tenant
+	}
+	var progress *backfillProgress
+	if len(names) > 0 {
+		progress = c.p.startProgress(names)
+	}
+	o := opening{reset: c.reset}
+	if progress != nil {
+		o.progress = progress.of
+	}
 	code := c.p.withMetricsFile(c.metricsFile, func() int {
-		return c.p.eachTenant(ctx, ts.cfgs, opening{reset: c.reset}, "backfill", func(t *tenant) (engine.Summary, error) {
+		defer func() {
+			if progress != nil {
+				progress.stop()
+			}
+		}()
+		return c.p.eachTenant(ctx, ts.cfgs, o, "backfill", func(t *tenant) (engine.Summary, error) {
 			return t.engine.Backfill(ctx, stop, since, until)
 		})
 	})

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -13,6 +15,7 @@ import (
 	"github.com/syncworker/syncworker/internal/config"
 	"github.com/syncworker/syncworker/internal/esm"
 	"github.com/syncworker/syncworker/internal/source"
+	"github.com/syncworker/syncworker/internal/state"
 )
 
 // checkCmd validates each tenant against the real APIs without writing
@@ -41,6 +44,9 @@ func (c *checkCmd) run(ctx context.Context, _ <-chan struct{}) error {
 	}
 	worst := ts.code()
 	for _, cfg := range ts.cfgs {
+		for _, w := range fileWarnings(cfg) {
+			fmt.Fprintf(c.p.Stdout, "tenant=%s warning: %s\n", cfg.Tenant, w)
+		}
 		problems, code := c.checkTenant(ctx, cfg)
 		for _, p := range problems {
 			fmt.Fprintf(c.p.Stdout, "tenant=%s problem: %s\n", cfg.Tenant, p)
@@ -54,12 +60,15 @@ func (c *checkCmd) run(ctx context.Context, _ <-chan struct{}) error {
 }
 
 // checkTenant returns every problem found, one line each, and the exit
-// status they call for: 3 when an API cannot be used at all, 1 for a
-// template that does not fit.
+// status they call for: 3 when an API or the state file cannot be used
+// at all, 1 for a template that does not fit.
 func (c *checkCmd) checkTenant(ctx context.Context, cfg *config.Config) ([]string, int) {
 	var problems []string
 	code := exitOK
-	problems = append(problems, fileWarnings(cfg)...)
+	if err := state.Probe(cfg.StatePath); err != nil {
+		problems = append(problems, "state_path: "+err.Error())
+		code = exitFatal
+	}
 	chat, esmc, err := c.p.clients(cfg, c.p.logger.With("tenant", cfg.Tenant))
 	if err != nil {
 		return append(problems, err.Error()), exitConfig
@@ -71,36 +80,55 @@ func (c *checkCmd) checkTenant(ctx context.Context, cfg *config.Config) ([]strin
 		code = exitFatal
 	} else if len(tp) > 0 {
 		problems = append(problems, tp...)
-		code = exitPartial
+		code = max(code, exitPartial)
 	}
 	if err := chat.Check(ctx); err != nil {
 		problems = append(problems, "chat platform: "+err.Error())
 		code = exitFatal
 		if errors.Is(err, source.ErrUnauthorized) {
-			problems = append(problems, "chat platform: check the chat credentials (chat.token)")
+			problems = append(problems, "chat platform: check the chat credentials ("+strings.Join(cfg.Chat.CredentialKeys(), ", ")+")")
 		}
 	}
 	return problems, code
 }
 
 // fileWarnings warns about a config file holding a literal secret that
-// other users can read.
+// other users can read, and about secret files others can read.
 func fileWarnings(cfg *config.Config) []string {
-	if len(cfg.LiteralSecrets) == 0 {
-		return nil
+	var warnings []string
+	if len(cfg.LiteralSecrets) > 0 {
+		if mode, ok := readableByOthers(cfg.File); ok {
+			warnings = append(warnings, fmt.Sprintf("%s holds %s literally and is readable by others (mode %04o): "+
+				"chmod 600 it, or use ${VAR} or a *_file", cfg.File, strings.Join(cfg.LiteralSecrets, " and "), mode))
+		}
 	}
-	fi, err := os.Stat(cfg.File)
+	for _, key := range slices.Sorted(maps.Keys(cfg.SecretFiles)) {
+		file := cfg.SecretFiles[key]
+		if mode, ok := readableByOthers(file); ok {
+			warnings = append(warnings, fmt.Sprintf("%s: %s is readable by others (mode %04o): chmod 600 it", key, file, mode))
+		}
+	}
+	return warnings
+}
+
+// readableByOthers returns the permissions of file when its group or
+// others may read it.
+func readableByOthers(file string) (fs.FileMode, bool) {
+	fi, err := os.Stat(file)
 	if err != nil || fi.Mode().Perm()&0o044 == 0 {
-		return nil
+		return 0, false
 	}
-	return []string{fmt.Sprintf("%s holds %s literally and is readable by others (mode %04o): chmod 600 it, or use ${VAR} or a *_file",
-		cfg.File, strings.Join(cfg.LiteralSecrets, " and "), fi.Mode().Perm())}
+	return fi.Mode().Perm(), true
 }
 
 // templateProblems logs in and compares the chat-session and person
 // templates with the configuration. An error means ESM could not be asked.
 func templateProblems(ctx context.Context, client *esm.Client, cfg *config.Config) ([]string, error) {
 	info, err := client.Template(ctx, cfg.ESM.Template)
+	if errors.Is(err, esm.ErrTemplateNotFound) {
+		return []string{fmt.Sprintf("esm.template: ESM has no template %q (the template code of the chat-session cards)",
+			cfg.ESM.Template)}, nil
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -45,21 +45,26 @@ func (j *job) requestPass() {
 	}
 }
 
-// eventRoutes dispatches POST /events/{kind}/{tenant} to the tenant's
-// receiver: 404 for a tenant that is not served here or takes no events
-// of that kind, 503 while its state cannot be opened.
-type eventRoutes struct{ jobs map[string]*job }
+// eventRoutes dispatches POST /events/{kind}/{tenant} to the receiver of
+// the tenant as the fleet has it now (a reload may change it): 404 for a
+// tenant that is not served here or takes no events of that kind, 503
+// while its state cannot be opened.
+type eventRoutes struct{ f *fleet }
 
-func newEventRoutes(jobs []*job) *eventRoutes {
-	m := make(map[string]*job, len(jobs))
-	for _, j := range jobs {
-		m[j.cfg.Tenant] = j
+// job returns the fleet's job of tenant.
+func (f *fleet) job(tenant string) (*job, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, j := range f.jobs {
+		if j.cfg.Tenant == tenant {
+			return j, true
+		}
 	}
-	return &eventRoutes{jobs: m}
+	return nil, false
 }
 
 func (e *eventRoutes) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	j, ok := e.jobs[r.PathValue("tenant")]
+	j, ok := e.f.job(r.PathValue("tenant"))
 	if !ok {
 		jsonError(w, http.StatusNotFound, "unknown tenant")
 		return
@@ -81,26 +86,31 @@ func jsonError(w http.ResponseWriter, status int, msg string) {
 	w.Write([]byte(`{"error":"` + msg + `"}`))
 }
 
-// startExtraPasses runs, for each tenant, the extra passes its events ask
-// for: one at a time, after the pass that is running, if any.
-func (c *runCmd) startExtraPasses(ctx context.Context, stop <-chan struct{}, jobs []*job) {
+// extraPasses runs, for j, the extra passes its events ask for: one at a
+// time, after the pass that is running, if any, until j is retired by a
+// reload or run stops.
+func (c *runCmd) extraPasses(ctx context.Context, stop <-chan struct{}, j *job) {
 	if c.listenAddr == "" {
 		return
 	}
-	for _, j := range jobs {
-		go func() {
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case <-stop:
-					return
-				case <-j.kick:
-				}
-				c.extraPass(ctx, stop, j)
-			}
-		}()
+	if j.kick == nil { // a job a reload added, not yet reachable
+		j.kick = make(chan struct{}, 1)
 	}
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-stop:
+				return
+			case <-j.kick:
+			}
+			if j.gone.Load() {
+				return
+			}
+			c.extraPass(ctx, stop, j)
+		}
+	}()
 }
 
 // extraPass runs a pass of j once the one running, if any, is over, unless

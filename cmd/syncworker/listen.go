@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -47,24 +45,23 @@ func (f *fleet) passed(tenant string, at time.Time, err error) {
 	f.mu.Unlock()
 }
 
+// replace makes jobs and broken the tenants of the fleet (a reload).
+func (f *fleet) replace(jobs []*job, broken []*config.FileError) {
+	f.mu.Lock()
+	f.jobs, f.broken = jobs, broken
+	f.mu.Unlock()
+}
+
 // Status implements web.Source.
-func (f *fleet) Status(ctx context.Context) []status.Tenant {
-	now := f.p.Now()
-	var out []status.Tenant
-	for _, j := range f.jobs {
-		t := status.Read(ctx, j.cfg.Tenant, j.cfg.StatePath, status.Options{Runs: 10, MaxFailing: 100, Now: now})
-		t.Schedule = j.cfg.Schedule
-		if next := j.cfg.NextRun(now); !next.IsZero() {
-			t.NextPass = &next
-		}
-		out = append(out, t)
+func (f *fleet) Status(ctx context.Context) status.Report {
+	f.mu.Lock()
+	jobs, broken := f.jobs, f.broken
+	f.mu.Unlock()
+	cfgs := make([]*config.Config, len(jobs))
+	for i, j := range jobs {
+		cfgs[i] = j.cfg
 	}
-	for _, b := range f.broken {
-		out = append(out, status.Tenant{Name: b.File, Error: "tenant file not loaded: " + b.Error(),
-			Failing: []status.Failing{}, Runs: []status.Run{}})
-	}
-	sort.Slice(out, func(a, b int) bool { return out[a].Name < out[b].Name })
-	return out
+	return readStatus(ctx, cfgs, broken, f.p.Now(), status.Options{Runs: 10, MaxFailing: 100})
 }
 
 // NotReady implements web.Source: every tenant's last pass must not have
@@ -99,7 +96,7 @@ func (c *runCmd) listen(ctx context.Context, f *fleet) (func(), error) {
 		return nil, withCode(exitConfig, fmt.Errorf("-listen %s: %w", c.listenAddr, err))
 	}
 	ws := web.New(f, web.Options{Metrics: c.p.metrics.Handler(), Now: c.p.Now})
-	ws.Handle("POST /events/{kind}/{tenant}", newEventRoutes(f.jobs))
+	ws.Handle("POST /events/{kind}/{tenant}", &eventRoutes{f: f})
 	srv := &http.Server{Handler: ws, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
 	go func() {
@@ -134,5 +131,8 @@ func zoneOf(cfg *config.Config) string {
 	if cfg.ScheduleLocation != nil {
 		return cfg.ScheduleLocation.String()
 	}
-	return strings.TrimSpace(time.Local.String())
+	// time.Local is named "Local" whatever it is; its abbreviation now
+	// (UTC, EET, …) says which.
+	abbr, _ := time.Now().Zone()
+	return "Local (" + abbr + ")"
 }

@@ -20,12 +20,19 @@ import (
 // the exit status.
 func listeningRun(t *testing.T, args ...string) (addr string, out *lockedBuffer, stopRun func() int) {
 	t.Helper()
+	return listeningRunWith(t, &Program{}, args...)
+}
+
+// listeningRunWith is listeningRun of p, for tests that set its hooks or
+// retry waits.
+func listeningRunWith(t *testing.T, p *Program, args ...string) (addr string, out *lockedBuffer, stopRun func() int) {
+	t.Helper()
 	out = &lockedBuffer{}
 	var errs lockedBuffer
 	stop := make(chan struct{})
 	ready := make(chan string, 1)
 	done := make(chan int, 1)
-	p := &Program{Stdout: out, Stderr: &errs, Listening: func(a string) { ready <- a }}
+	p.Stdout, p.Stderr, p.Listening = out, &errs, func(a string) { ready <- a }
 	go func() {
 		done <- p.Run(context.Background(), stop, append([]string{"run", "-listen", "127.0.0.1:0", "-stop-timeout", "20s"}, args...))
 	}()
@@ -80,10 +87,18 @@ func scrape(t *testing.T, addr string) map[string]*dtoFamily {
 	if code != http.StatusOK {
 		t.Fatalf("/metrics: %d", code)
 	}
+	return parseExposition(t, "/metrics", strings.NewReader(body))
+}
+
+// parseExposition parses metrics in the text exposition format with the
+// library's own parser: each family's series with their labels and value
+// (a histogram's sample count).
+func parseExposition(t *testing.T, name string, r io.Reader) map[string]*dtoFamily {
+	t.Helper()
 	parser := expfmt.NewTextParser(model.UTF8Validation)
-	mfs, err := parser.TextToMetricFamilies(strings.NewReader(body))
+	mfs, err := parser.TextToMetricFamilies(r)
 	if err != nil {
-		t.Fatalf("/metrics does not parse: %v", err)
+		t.Fatalf("%s does not parse: %v", name, err)
 	}
 	out := map[string]*dtoFamily{}
 	for name, mf := range mfs {

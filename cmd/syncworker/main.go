@@ -12,7 +12,28 @@ import (
 func main() {
 	ctx, stop := signals()
 	p := &Program{Stdout: os.Stdout, Stderr: os.Stderr}
+	if len(os.Args) > 1 && os.Args[1] == "run" {
+		// Only run reloads; the other commands keep SIGHUP's default.
+		p.Reload = hangups()
+	}
 	os.Exit(p.Run(ctx, stop, os.Args[1:]))
+}
+
+// hangups turns each SIGHUP into a request to reload the tenant files; a
+// request not yet taken absorbs the next ones.
+func hangups() <-chan struct{} {
+	reload := make(chan struct{}, 1)
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGHUP)
+	go func() {
+		for range ch {
+			select {
+			case reload <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	return reload
 }
 
 // signals turns the first SIGINT or SIGTERM into closing stop (finish the

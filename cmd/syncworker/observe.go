@@ -53,6 +53,12 @@ func (p *Program) recordPass(ctx context.Context, t *tenant, kind string, s engi
 	p.metrics.ObservePass(metrics.Pass{Tenant: t.cfg.Tenant, Kind: kind, Result: passResult(s, err),
 		Duration: s.Duration, Finished: p.Now(), Written: s.Written, Unchanged: s.Unchanged, Failed: s.Failed,
 		Skipped: s.Skipped, Ended: s.Ended})
+	if passResult(s, err) == "fatal" {
+		// This process may never have seen a good pass; the state has.
+		if ok, lerr := t.store.LastSuccess(ctx); lerr == nil && !ok.IsZero() {
+			p.metrics.LastSuccess(t.cfg.Tenant, ok)
+		}
+	}
 	n, cerr := t.store.Counts(ctx)
 	if cerr != nil {
 		return
@@ -69,4 +75,7 @@ func (p *Program) recordStateProblem(tenant string, err error) {
 	locked := errors.Is(err, state.ErrLocked)
 	p.metrics.StateUnavailable(tenant, "locked", locked)
 	p.metrics.StateUnavailable(tenant, "unusable", err != nil && !locked)
+	if locked {
+		p.metrics.StateLocked(tenant)
+	}
 }

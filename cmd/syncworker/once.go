@@ -83,9 +83,7 @@ func (p *Program) eachTenant(ctx context.Context, cfgs []*config.Config, o openi
 			codes[i] = outcomeCode(s, err)
 			out.Lock()
 			defer out.Unlock()
-			if err != nil {
-				p.logger.Error("pass failed", "tenant", cfg.Tenant, "err", err)
-			}
+			p.logSummary(kind, s, err)
 			fmt.Fprintln(p.Stdout, summaryLine(s, err))
 		})
 	}
@@ -95,6 +93,19 @@ func (p *Program) eachTenant(ctx context.Context, cfgs []*config.Config, o openi
 		worst = max(worst, c)
 	}
 	return worst
+}
+
+// logSummary logs a finished pass with its summary, so that the log
+// stream (JSON with -log-format json) holds what the summary line says.
+func (p *Program) logSummary(kind string, s engine.Summary, err error) {
+	attrs := []any{"tenant", s.Tenant, "kind", kind, "result", passResult(s, err), "sessions", s.Sessions,
+		"written", s.Written, "unchanged", s.Unchanged, "ended", s.Ended, "failed", s.Failed, "skipped", s.Skipped,
+		"dropped", s.Dropped, "interrupted", s.Interrupted, "duration", s.Duration}
+	if err != nil {
+		p.logger.Error("pass failed", append(attrs, "err", err)...)
+		return
+	}
+	p.logger.Info("pass finished", attrs...)
 }
 
 // summaryLine is a tenant's line on stdout: the pass's summary, and the

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -24,20 +25,6 @@ const (
 	exitFatal   = 3 // login refused, API unreachable, state file unusable
 )
 
-const usageText = `usage:
-  syncworker demo                                  one sync against the built-in sandbox, prints the cards
-  syncworker once     -config FILE [-config FILE]  one sync pass per tenant, then exit
-  syncworker run      -config FILE [-config FILE]  long-running; each tenant on its own cron schedule
-  syncworker backfill -config FILE -since DATE [-until DATE]
-  syncworker check    -config FILE                 validate config, log in, verify template and menu values
-  syncworker status   -config FILE                 tracked / active / failing sessions, last runs
-  syncworker sandbox  -listen ADDR                 serve the fake chat platform + fake ESM
-  syncworker bench                                 measure sync passes against the sandbox (README, "Performance")
-
--config may name a directory: every *.yaml in it is one tenant.
-Run 'syncworker COMMAND -h' for a command's flags.
-`
-
 // Program is the syncworker command line, apart from the process so that
 // tests can run it in-process.
 type Program struct {
@@ -50,6 +37,18 @@ type Program struct {
 	Ready func(addr string)
 	// Listening, when set, receives the address run -listen serves on.
 	Listening func(addr string)
+	// Reload, when set, asks run to read its tenant files again (SIGHUP).
+	Reload <-chan struct{}
+
+	// readBuildInfo replaces runtime/debug.ReadBuildInfo in tests.
+	readBuildInfo func() (*debug.BuildInfo, bool)
+	// terminal, when set, replaces the check whether stderr is a terminal
+	// (backfill's progress bar); progressEvery, when not zero, replaces
+	// the 30 s between progress log lines.
+	terminal      func(io.Writer) bool
+	progressEvery time.Duration
+	// sink is the logger's writer: stderr, shared with a progress bar.
+	sink *logSink
 
 	logger *slog.Logger
 	// metrics, when set, receive what the tenants do (run -listen,
@@ -75,34 +74,40 @@ func (p *Program) Run(ctx context.Context, stop <-chan struct{}, args []string) 
 	if p.Now == nil {
 		p.Now = time.Now
 	}
-	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(p.Stderr, usageText)
-		if len(args) == 0 {
-			return exitConfig
-		}
+	switch {
+	case len(args) == 0:
+		writeUsage(p.Stderr)
+		return exitConfig
+	case isHelpFlag(args[0]):
+		writeUsage(p.Stdout)
 		return exitOK
+	case args[0] == "help":
+		return p.help(args[1:])
+	case args[0] == "-version" || args[0] == "--version":
+		args = []string{"version"}
 	}
 	cmd, ok := p.command(args[0])
 	if !ok {
-		fmt.Fprintf(p.Stderr, "syncworker: unknown command %q\n\n%s", args[0], usageText)
+		fmt.Fprintf(p.Stderr, "syncworker: unknown command %q\n\n", args[0])
+		writeUsage(p.Stderr)
 		return exitConfig
 	}
-	fs := flag.NewFlagSet("syncworker "+args[0], flag.ContinueOnError)
-	fs.SetOutput(p.Stderr)
-	logFormat := fs.String("log-format", "text", "log format on stderr: text or json")
-	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
-	cmd.flags(fs)
+	fs, logFormat, logLevel := p.flagSet(args[0], cmd)
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			h, _ := helpOf(args[0])
+			writeCommandHelp(p.Stdout, h, fs)
 			return exitOK
 		}
+		fmt.Fprintf(p.Stderr, "Run 'syncworker %s -h' for its flags.\n", args[0])
 		return exitConfig
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(p.Stderr, "syncworker %s: unexpected argument %q\n", args[0], fs.Arg(0))
+		fmt.Fprintf(p.Stderr, "syncworker %s: unexpected argument %q\nRun 'syncworker %s -h' for its flags.\n", args[0], fs.Arg(0), args[0])
 		return exitConfig
 	}
-	logger, err := newLogger(p.Stderr, *logFormat, *logLevel)
+	p.sink = &logSink{w: p.Stderr}
+	logger, err := newLogger(p.sink, *logFormat, *logLevel)
 	if err != nil {
 		fmt.Fprintf(p.Stderr, "syncworker: %v\n", err)
 		return exitConfig
@@ -114,6 +119,41 @@ func (p *Program) Run(ctx context.Context, stop <-chan struct{}, args []string) 
 	}
 	return exitCode(err)
 }
+
+// flagSet returns the flags of the command name: the common ones and
+// cmd's. A flag error goes to stderr with a pointer to the help; -h is
+// answered by Run, on stdout.
+func (p *Program) flagSet(name string, cmd command) (fs *flag.FlagSet, logFormat, logLevel *string) {
+	fs = flag.NewFlagSet("syncworker "+name, flag.ContinueOnError)
+	fs.SetOutput(p.Stderr)
+	fs.Usage = func() {} // Run says what to do after a flag error
+	logFormat = fs.String("log-format", "text", "log format on stderr: text or json")
+	logLevel = fs.String("log-level", "info", "log level: debug, info, warn or error")
+	cmd.flags(fs)
+	return fs, logFormat, logLevel
+}
+
+// help answers `syncworker help [COMMAND]` on stdout.
+func (p *Program) help(args []string) int {
+	if len(args) == 0 || isHelpFlag(args[0]) {
+		writeUsage(p.Stdout)
+		return exitOK
+	}
+	h, ok := helpOf(args[0])
+	if !ok {
+		fmt.Fprintf(p.Stderr, "syncworker help: unknown command %q\n\n", args[0])
+		writeUsage(p.Stderr)
+		return exitConfig
+	}
+	var fs *flag.FlagSet
+	if cmd, ok := p.command(args[0]); ok {
+		fs, _, _ = p.flagSet(args[0], cmd)
+	}
+	writeCommandHelp(p.Stdout, h, fs)
+	return exitOK
+}
+
+func isHelpFlag(s string) bool { return s == "-h" || s == "-help" || s == "--help" }
 
 func (p *Program) command(name string) (command, bool) {
 	switch name {
@@ -133,6 +173,8 @@ func (p *Program) command(name string) (command, bool) {
 		return &demoCmd{p: p}, true
 	case "bench":
 		return &benchCmd{p: p}, true
+	case "version":
+		return &versionCmd{p: p}, true
 	}
 	return nil, false
 }
@@ -147,9 +189,19 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	case "text":
 		return slog.New(slog.NewTextHandler(w, opts)), nil
 	case "json":
+		opts.ReplaceAttr = durationSeconds
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
 	return nil, fmt.Errorf("-log-format %q: want text or json", format)
+}
+
+// durationSeconds writes durations in the JSON log as seconds (a float),
+// not slog's nanoseconds: what log pipelines and people expect.
+func durationSeconds(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		return slog.Float64(a.Key, a.Value.Duration().Seconds())
+	}
+	return a
 }
 
 // exitError carries an exit status with its error.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/go-co-op/gocron/v2"
+	"github.com/google/uuid"
 
 	"github.com/syncworker/syncworker/internal/config"
 	"github.com/syncworker/syncworker/internal/engine"
@@ -28,6 +29,18 @@ type runCmd struct {
 	listenAddr  string
 	firstPass   bool
 	fleet       *fleet
+
+	// jobs are the tenants scheduled now; the run loop changes them on a
+	// reload. retired counts replaced and removed jobs still closing.
+	jobs    []*job
+	retired sync.WaitGroup
+	// pass runs a scheduled pass of a job; extra one that its events ask
+	// for (events.go).
+	pass  func(*job)
+	extra func(*job)
+	// mu guards broken, which the reminder job reads.
+	mu     sync.Mutex
+	broken []*config.FileError
 }
 
 func (c *runCmd) flags(fs *flag.FlagSet) {
@@ -52,6 +65,16 @@ type job struct {
 	// running is set while a pass of the tenant runs; a tick that finds it
 	// set is skipped.
 	running atomic.Bool
+	// id is the job's id in the scheduler; fp the fingerprint of the files
+	// it was loaded from.
+	id uuid.UUID
+	fp string
+	// prev, when set, is the job this one replaced on a reload: it is
+	// closed, after its running pass, before this one opens the state.
+	prev *job
+	// gone is set when a reload removed or replaced the job: a tick that
+	// was already on its way must not open the state again.
+	gone atomic.Bool
 	// events receives the tenant's pushed events once its state is open
 	// (events.go); kick asks for an extra pass because one arrived.
 	events atomic.Pointer[eventEndpoint]
@@ -64,6 +87,10 @@ type job struct {
 func (c *runCmd) open(ctx context.Context, j *job) error {
 	if j.t != nil {
 		return nil
+	}
+	if j.prev != nil {
+		j.prev.close()
+		j.prev = nil
 	}
 	t, err := c.p.openTenant(ctx, j.cfg, opening{reset: j.reset})
 	if err != nil {
@@ -93,15 +120,16 @@ func (c *runCmd) run(ctx context.Context, stop <-chan struct{}) error {
 	if c.listenAddr != "" {
 		c.p.metrics = metrics.New(true)
 	}
-	var jobs []*job
 	defer func() {
-		for _, j := range jobs {
+		c.retired.Wait()
+		for _, j := range c.jobs {
 			j.close()
 		}
 	}()
 	worst, usable := ts.code(), 0
+	var jobs []*job
 	for _, cfg := range ts.cfgs {
-		j := &job{cfg: cfg, reset: c.reset, kick: make(chan struct{}, 1)}
+		j := &job{cfg: cfg, reset: c.reset, fp: fingerprint(cfg), kick: make(chan struct{}, 1)}
 		jobs = append(jobs, j)
 		if err := c.open(ctx, j); err != nil {
 			worst = max(worst, exitCode(err))
@@ -109,6 +137,7 @@ func (c *runCmd) run(ctx context.Context, stop <-chan struct{}) error {
 		}
 		usable++
 	}
+	c.jobs, c.broken = jobs, ts.broken
 	if usable == 0 {
 		return withCode(worst, errors.New("no tenant can be synced: every tenant's file or state is unusable (see the errors above)"))
 	}
@@ -124,49 +153,81 @@ func (c *runCmd) run(ctx context.Context, stop <-chan struct{}) error {
 	// not cut off a pass that is finishing its writes.
 	passCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	c.startExtraPasses(passCtx, stop, jobs)
 	s, err := gocron.NewScheduler(gocron.WithStopTimeout(c.stopTimeout))
 	if err != nil {
 		return err
 	}
-	if err := c.schedule(s, jobs, ts.broken, func(j *job) { c.pass(passCtx, stop, j) }); err != nil {
+	c.pass = func(j *job) { c.runPass(passCtx, stop, j) }
+	c.extra = func(j *job) { c.extraPasses(passCtx, stop, j) }
+	if err := c.schedule(s, jobs); err != nil {
 		return err
 	}
 	s.Start()
-	select {
-	case <-stop:
-	case <-ctx.Done():
+	for {
+		select {
+		case <-stop:
+		case <-ctx.Done():
+		case <-c.p.Reload:
+			c.reload(s)
+			continue
+		}
+		return c.shutdown(ctx, s, cancel)
 	}
-	return c.shutdown(ctx, s, cancel)
 }
 
 // schedule adds a job per tenant, and one that keeps reminding of the
 // tenant files that could not be loaded.
-func (c *runCmd) schedule(s gocron.Scheduler, jobs []*job, broken []*config.FileError, pass func(*job)) error {
+func (c *runCmd) schedule(s gocron.Scheduler, jobs []*job) error {
 	for _, j := range jobs {
-		// Not gocron's singleton mode: it reschedules silently, and an
-		// operator wants to see a tick skipped because a pass overran.
-		opts := []gocron.JobOption{gocron.WithName(j.cfg.Tenant)}
-		if c.firstPass {
-			opts = append(opts, gocron.WithStartAt(gocron.WithStartImmediately()))
+		if err := c.add(s, j); err != nil {
+			return err
 		}
-		_, err := s.NewJob(gocron.CronJob(j.cfg.Schedule, j.cfg.ScheduleSeconds), gocron.NewTask(func() { pass(j) }), opts...)
-		if err != nil {
-			return withCode(exitConfig, fmt.Errorf("%s: schedule %q: %w", j.cfg.File, j.cfg.Schedule, err))
-		}
-		next := j.cfg.NextRun(c.p.Now())
-		c.p.logger.Info("scheduled", "tenant", j.cfg.Tenant, "schedule", j.cfg.Schedule, "zone", zoneOf(j.cfg),
-			"next_pass", next.Format(time.RFC3339), "first_pass_now", c.firstPass)
-	}
-	if len(broken) == 0 {
-		return nil
 	}
 	_, err := s.NewJob(gocron.DurationJob(brokenEvery), gocron.NewTask(func() {
-		for _, b := range broken {
+		for _, b := range c.currentBroken() {
 			c.p.reportBroken(b)
 		}
 	}), gocron.WithName("unusable tenant files"))
 	return err
+}
+
+// add schedules j's passes and logs its next one.
+func (c *runCmd) add(s gocron.Scheduler, j *job) error {
+	// Not gocron's singleton mode: it reschedules silently, and an
+	// operator wants to see a tick skipped because a pass overran.
+	opts := []gocron.JobOption{gocron.WithName(j.cfg.Tenant)}
+	if c.firstPass {
+		opts = append(opts, gocron.WithStartAt(gocron.WithStartImmediately()))
+	}
+	gj, err := s.NewJob(gocron.CronJob(j.cfg.Schedule, j.cfg.ScheduleSeconds), gocron.NewTask(func() { c.pass(j) }), opts...)
+	if err != nil {
+		return withCode(exitConfig, fmt.Errorf("%s: schedule %q: %w", j.cfg.File, j.cfg.Schedule, err))
+	}
+	j.id = gj.ID()
+	c.extra(j)
+	next := j.cfg.NextRun(c.p.Now())
+	c.p.logger.Info("scheduled", "tenant", j.cfg.Tenant, "schedule", j.cfg.Schedule, "zone", zoneOf(j.cfg),
+		"next_pass", next.Format(time.RFC3339), "first_pass_now", c.firstPass)
+	return nil
+}
+
+// currentBroken returns the tenant files the last load could not use.
+func (c *runCmd) currentBroken() []*config.FileError {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.broken
+}
+
+// setTenants makes jobs and broken the tenants run has, for the reminder
+// and the web endpoints.
+func (c *runCmd) setTenants(jobs []*job, broken []*config.FileError) {
+	c.jobs = jobs
+	c.mu.Lock()
+	c.broken = broken
+	c.mu.Unlock()
+	if c.fleet != nil {
+		c.fleet.replace(jobs, broken)
+	}
 }
 
 // shutdown lets the running passes finish their writes within
@@ -195,9 +256,9 @@ func (c *runCmd) shutdown(ctx context.Context, s gocron.Scheduler, cancel contex
 	return nil
 }
 
-// pass runs one scheduled pass of j, opening its state first when it is
-// not open yet, and reports it.
-func (c *runCmd) pass(ctx context.Context, stop <-chan struct{}, j *job) {
+// runPass runs one scheduled pass of j, opening its state first when it
+// is not open yet, and reports it.
+func (c *runCmd) runPass(ctx context.Context, stop <-chan struct{}, j *job) {
 	if !j.running.CompareAndSwap(false, true) {
 		c.p.logger.Warn("tick skipped: the tenant's previous pass is still running", "tenant", j.cfg.Tenant)
 		return
@@ -211,15 +272,15 @@ func (c *runCmd) passHeld(ctx context.Context, stop <-chan struct{}, j *job) {
 	j.mu.Lock()
 	j.starts.Add(1)
 	defer j.mu.Unlock()
+	if j.gone.Load() {
+		return
+	}
 	if err := c.open(ctx, j); err != nil {
 		fmt.Fprintln(c.p.Stdout, summaryLine(engine.Summary{Tenant: j.cfg.Tenant}, err))
 		return
 	}
-	j.t.log.Info("pass starting")
 	s, err := j.t.engine.Pass(ctx, stop)
-	if err != nil {
-		j.t.log.Error("pass failed", "err", err)
-	}
+	c.p.logSummary("sync", s, err)
 	c.p.recordPass(ctx, j.t, "sync", s, err)
 	if c.fleet != nil {
 		c.fleet.passed(j.cfg.Tenant, c.p.Now(), passError(s, err))

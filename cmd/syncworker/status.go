@@ -2,133 +2,169 @@ package main
 
 import (
 	"context"
-	"errors"
+	"encoding/json"
 	"flag"
 	"fmt"
-	"io/fs"
+	"io"
+	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/syncworker/syncworker/internal/config"
-	"github.com/syncworker/syncworker/internal/engine"
-	"github.com/syncworker/syncworker/internal/state"
+	"github.com/syncworker/syncworker/internal/status"
 )
 
 // statusCmd prints what the state files say, while a worker may be
-// running on them.
+// running on them: the same report the status page of run -listen shows,
+// as text or as JSON.
 type statusCmd struct {
 	p       *Program
 	configs configList
 	runs    int
+	format  string
 }
 
 func (c *statusCmd) flags(fs *flag.FlagSet) {
 	fs.Var(&c.configs, "config", "tenant config file or directory of *.yaml (repeatable)")
 	fs.IntVar(&c.runs, "runs", 10, "how many recent runs to show")
+	fs.StringVar(&c.format, "format", "text", "output format: text or json")
 }
 
 func (c *statusCmd) run(ctx context.Context, _ <-chan struct{}) error {
-	ts, err := c.p.loadConfigs(c.configs, c.p.Stdout)
+	if c.format != "text" && c.format != "json" {
+		return withCode(exitConfig, fmt.Errorf("-format %q: want text or json", c.format))
+	}
+	// The JSON document is the whole of stdout: unusable files are in it
+	// as tenants with an error, not on lines of their own.
+	var brokenOut io.Writer
+	if c.format == "text" {
+		brokenOut = c.p.Stdout
+	}
+	ts, err := c.p.loadConfigs(c.configs, brokenOut)
 	if err != nil {
 		return err
 	}
+	var broken []*config.FileError
+	if c.format == "json" {
+		broken = ts.broken
+	}
+	rep := readStatus(ctx, ts.cfgs, broken, c.p.Now(), status.Options{Runs: c.runs})
 	worst := ts.code()
-	for _, cfg := range ts.cfgs {
+	for _, t := range rep.Tenants {
 		// A state that cannot be read is reported under its tenant; the
 		// next tenant is shown all the same.
-		if err := c.tenant(ctx, cfg); err != nil {
-			c.p.logger.Error("state cannot be read", "tenant", cfg.Tenant, "err", err)
-			fmt.Fprintf(c.p.Stdout, "  error=%s\n", strconv.Quote(err.Error()))
+		if t.Error != "" && t.Name != "" {
+			c.p.logger.Error("state cannot be read", "tenant", t.Name, "err", t.Error)
 			worst = exitFatal
 		}
+	}
+	if c.format == "json" {
+		enc := json.NewEncoder(c.p.Stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+		return exitWith(worst)
+	}
+	for _, t := range rep.Tenants {
+		writeTenant(c.p.Stdout, t)
 	}
 	return exitWith(worst)
 }
 
-func (c *statusCmd) tenant(ctx context.Context, cfg *config.Config) error {
-	w := c.p.Stdout
-	fmt.Fprintf(w, "tenant=%s state=%s\n", cfg.Tenant, quoteIfNeeded(cfg.StatePath))
-	s, err := state.OpenReadOnly(cfg.StatePath)
-	if errors.Is(err, fs.ErrNotExist) {
+// readStatus reads every tenant's state, adds what its config says of its
+// schedule, and lists the files that gave no tenant: what status prints
+// and the status page shows.
+func readStatus(ctx context.Context, cfgs []*config.Config, broken []*config.FileError, now time.Time, o status.Options) status.Report {
+	o.Now = now
+	rep := status.Report{AsOf: now.UTC().Truncate(time.Second), Tenants: []status.Tenant{}}
+	for _, cfg := range cfgs {
+		t := status.Read(ctx, cfg.Tenant, cfg.StatePath, o)
+		t.Schedule = cfg.Schedule
+		if next := cfg.NextRun(now); !next.IsZero() {
+			next = next.UTC()
+			t.NextPass = &next
+		}
+		rep.Tenants = append(rep.Tenants, t)
+	}
+	for _, b := range broken {
+		rep.Tenants = append(rep.Tenants, status.Unloaded(b.File, b))
+	}
+	sort.SliceStable(rep.Tenants, func(a, b int) bool { return rep.Tenants[a].Label() < rep.Tenants[b].Label() })
+	return rep
+}
+
+// writeTenant prints one tenant's status as key=value lines, every time
+// in RFC 3339.
+func writeTenant(w io.Writer, t status.Tenant) {
+	fmt.Fprintf(w, "tenant=%s state=%s\n", t.Name, quoteIfNeeded(t.State))
+	if t.Error != "" {
+		fmt.Fprintf(w, "  error=%s\n", strconv.Quote(t.Error))
+		return
+	}
+	fmt.Fprintf(w, "  %s\n", passLine(t))
+	if t.NoState {
 		fmt.Fprintf(w, "  no state yet: no pass has run\n")
-		return nil
+		return
 	}
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	s.SetClock(c.p.Now)
-	n, err := s.Counts(ctx)
-	if err != nil {
-		return err
-	}
+	n := t.Sessions
 	fmt.Fprintf(w, "  sessions: tracked=%d active=%d ended=%d failing=%d backing_off=%d\n",
 		n.Tracked, n.Active, n.Ended, n.Failing, n.BackingOff)
-	if err := c.loginBackoff(ctx, s); err != nil {
-		return err
+	if b := t.Login; b != nil {
+		fmt.Fprintf(w, "  esm_login: refused=%d next_attempt=%s error=%s\n", b.Refusals,
+			status.FormatTime(b.NextAttempt), strconv.Quote(b.Error))
 	}
-	if n.Failing > 0 {
-		if err := c.failing(ctx, s); err != nil {
-			return err
+	if len(t.Failing) > 0 {
+		fmt.Fprintf(w, "  failing:\n")
+	}
+	for _, f := range t.Failing {
+		line := fmt.Sprintf("    session=%s card=%s failures=%d deferrals=%d", quoteIfNeeded(f.Session), quoteIfNeeded(f.Card),
+			f.Failures, f.Deferrals)
+		if f.NextAttempt != nil {
+			line += " next_attempt=" + status.FormatTime(*f.NextAttempt)
 		}
+		fmt.Fprintln(w, line+" error="+strconv.Quote(f.Error))
 	}
-	return c.recentRuns(ctx, s)
-}
-
-// loginBackoff says when ESM refused the tenant's login and passes wait.
-func (c *statusCmd) loginBackoff(ctx context.Context, s *state.Store) error {
-	b, err := engine.ReadLoginBackoff(ctx, s)
-	if err != nil || b == nil {
-		return err
-	}
-	_, err = fmt.Fprintf(c.p.Stdout, "  esm_login: refused=%d next_attempt=%s error=%s\n", b.Refusals,
-		b.NextAttempt.Format(time.RFC3339), strconv.Quote(b.Error))
-	return err
-}
-
-// failing lists every session whose last attempt failed: those backing
-// off after their own failure, and those deferred because an API failed
-// (tried again next pass, no back-off).
-func (c *statusCmd) failing(ctx context.Context, s *state.Store) error {
-	w := c.p.Stdout
-	fmt.Fprintf(w, "  failing:\n")
-	now := c.p.Now()
-	return s.Sessions(ctx, func(ss state.Session) error {
-		if !ss.Failing() {
-			return nil
-		}
-		line := fmt.Sprintf("    session=%s card=%s failures=%d deferrals=%d", quoteIfNeeded(ss.ID), quoteIfNeeded(ss.CardID),
-			ss.Failures, ss.Deferrals)
-		if ss.Failures > 0 && ss.NextAttempt.After(now) {
-			line += " next_attempt=" + ss.NextAttempt.Format(time.RFC3339)
-		}
-		_, err := fmt.Fprintln(w, line+" error="+strconv.Quote(ss.LastError))
-		return err
-	})
-}
-
-// recentRuns lists the newest runs, newest first.
-func (c *statusCmd) recentRuns(ctx context.Context, s *state.Store) error {
-	runs, err := s.Runs(ctx, c.runs)
-	if err != nil {
-		return err
-	}
-	w := c.p.Stdout
 	fmt.Fprintf(w, "  recent runs:\n")
-	for _, r := range runs {
-		took := "unfinished"
-		if !r.Finished.IsZero() {
-			took = r.Finished.Sub(r.Started).Round(time.Millisecond).String()
-		}
-		line := fmt.Sprintf("    %s %-8s sessions=%d written=%d unchanged=%d ended=%d failed=%d duration=%s",
-			r.Started.Local().Format("2006-01-02 15:04:05"), r.Kind, r.Sessions, r.Written, r.Unchanged, r.Ended, r.Failed, took)
-		if r.Interrupted {
-			line += " interrupted=true"
-		}
-		if r.Error != "" {
-			line += " error=" + strconv.Quote(r.Error)
-		}
-		fmt.Fprintln(w, line)
+	for _, r := range t.Runs {
+		fmt.Fprintln(w, "    "+runLine(r))
 	}
-	return nil
+}
+
+// passLine says when the tenant passes next and when it last passed well.
+func passLine(t status.Tenant) string {
+	var b strings.Builder
+	if t.Schedule != "" {
+		fmt.Fprintf(&b, "schedule=%s ", strconv.Quote(t.Schedule))
+	}
+	if t.NextPass != nil {
+		fmt.Fprintf(&b, "next_pass=%s ", status.FormatTime(*t.NextPass))
+	}
+	if t.LastOK == nil {
+		b.WriteString("last_success=none")
+		return b.String()
+	}
+	fmt.Fprintf(&b, "last_success=%s", status.FormatTime(*t.LastOK))
+	if t.LastOKAge != nil {
+		fmt.Fprintf(&b, " last_success_age=%s", status.FormatAge(time.Duration(*t.LastOKAge)*time.Second))
+	}
+	return b.String()
+}
+
+// runLine is one run of the history, with the fields of once's summary.
+func runLine(r status.Run) string {
+	took := "unfinished"
+	if r.Finished != nil {
+		took = time.Duration(r.Seconds * float64(time.Second)).Round(time.Millisecond).String()
+	}
+	line := fmt.Sprintf("%s %-8s result=%s sessions=%d written=%d unchanged=%d ended=%d failed=%d skipped=%d duration=%s",
+		status.FormatTime(r.Started), r.Kind, r.Result, r.Sessions, r.Written, r.Unchanged, r.Ended, r.Failed, r.Skipped, took)
+	if r.Interrupted {
+		line += " interrupted=true"
+	}
+	if r.Error != "" {
+		line += " error=" + strconv.Quote(r.Error)
+	}
+	return line
 }

@@ -33,25 +33,11 @@ func TestBench_SuperOffice(t *testing.T) {
 	if r.code != exitOK {
 		t.Fatalf("bench exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
-	rows := map[string][]string{}
-	for _, line := range strings.Split(strings.SplitN(r.stdout, "\n\n", 3)[1], "\n") {
-		if f := strings.Fields(line); len(f) > 9 {
-			rows[f[0]] = f
-		}
-	}
-	want := map[string][]string{
+	checkBenchRows(t, r.stdout, map[string][]string{
 		// sessions, chat list, session, messages, esm login, stream, list, PATCH, POST
 		"cold":      {"60", "0", "60", "60", "1", "1", "", "60", "0"},
 		"warm-idle": {"60", "1", "0", "0", "0", "1", "", "0", "0"},
-	}
-	for name, cols := range want {
-		got := rows[name]
-		for i, w := range cols {
-			if w != "" && (len(got) <= i+1 || got[i+1] != w) {
-				t.Errorf("%s column %d = %v, want %s\n%s", name, i+1, got, w, r.stdout)
-			}
-		}
-	}
+	})
 	if !strings.Contains(r.stdout, sandbox.RouteSOGetAssociate+": 5") {
 		t.Errorf("no line of 5 associate lookups:\n%s", r.stdout)
 	}

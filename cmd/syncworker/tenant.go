@@ -36,6 +36,8 @@ type opening struct {
 	// engine holds engine options beyond the wiring (the benchmark's
 	// FullScan).
 	engine engine.Options
+	// progress, when set, gives each tenant's backfill progress.
+	progress func(tenant string) engine.Progress
 }
 
 // openTenant opens cfg's state file, checks that it belongs to the
@@ -61,6 +63,9 @@ func (p *Program) openTenant(ctx context.Context, cfg *config.Config, o opening)
 	eo.CredentialsStamp = credentialsStamp(cfg)
 	if p.metrics != nil {
 		eo.Observer = engineObserver{p.metrics, cfg.Tenant}
+	}
+	if o.progress != nil {
+		eo.Progress = o.progress(cfg.Tenant)
 	}
 	eng := engine.New(cfg, eo)
 	return &tenant{cfg: cfg, store: store, chat: chat, esm: esmc, engine: eng, log: log, creds: eo.CredentialsStamp}, nil

@@ -90,6 +90,11 @@ type Config struct {
 	// when the file is readable by others.
 	LiteralSecrets []string `yaml:"-"`
 
+	// SecretFiles maps each *_file key whose secret was read ("chat.token_file",
+	// "esm.password_file", a platform's own) to the file it names, so that
+	// `check` can warn when others can read one.
+	SecretFiles map[string]string `yaml:"-"`
+
 	// schedule is Schedule parsed; nil when it does not parse.
 	schedule cron.Schedule
 

@@ -122,6 +122,12 @@ func TestParse_Problems(t *testing.T) {
 			want: `acme.yaml:14: sync.concurrency: want a whole number, got the value of ${ESM_PASSWORD}`,
 		},
 		{
+			name: "schedule too often",
+			text: strings.Replace(minimal, `schedule: "*/5 * * * *"`, `schedule: "*/2 * * * * *"`, 1),
+			want: `acme.yaml:3: schedule: fires 2s after the fire before it; passes must be at least 10s apart ` +
+				`(a pass of many sessions takes longer, and the APIs would be polled without pause)`,
+		},
+		{
 			name: "syntax error",
 			text: "tenant: acme\nschedule: [\n",
 			want: `acme.yaml:2: invalid YAML: did not find expected node content`,

@@ -162,6 +162,10 @@ func (v *validator) readSecret(key, file string) Secret {
 		v.add(key, "%v", err)
 		return ""
 	}
+	if v.c.SecretFiles == nil {
+		v.c.SecretFiles = map[string]string{}
+	}
+	v.c.SecretFiles[key] = file
 	s := strings.TrimSuffix(strings.TrimSuffix(string(data), "\n"), "\r")
 	switch {
 	case s == "":

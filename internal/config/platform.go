@@ -379,3 +379,16 @@ func redactAll(secrets []Secret) []string {
 func indexKey(key string, i int) string {
 	return key + "[" + strconv.Itoa(i) + "]"
 }
+
+// CredentialKeys names the keys whose values the chat platform checks when
+// it signs the worker in: what an operator should look at when it refuses
+// them.
+func (c *ChatConfig) CredentialKeys() []string {
+	switch c.Platform {
+	case PlatformSuperOffice:
+		return []string{"chat.token", "chat.app_token"}
+	case PlatformGenesys:
+		return []string{"chat.client_id", "chat.client_secret"}
+	}
+	return []string{"chat.token"}
+}

@@ -113,7 +113,7 @@ func (v *validator) top() {
 		v.add("tenant", "%s: use only a-z, 0-9 and -", v.shown("tenant", c.Tenant))
 	}
 	if v.required("schedule", c.Schedule) {
-		if _, err := parseSchedule(c.Schedule); err != nil {
+		if s, err := parseSchedule(c.Schedule); err != nil {
 			// The parser's messages quote the schedule, which may have
 			// come from the environment.
 			if name, ok := c.fromEnv["schedule"]; ok {
@@ -121,6 +121,9 @@ func (v *validator) top() {
 			} else {
 				v.add("schedule", "%v", err)
 			}
+		} else if gap := shortestGap(s.cron); gap < MinScheduleInterval {
+			v.add("schedule", "fires %s after the fire before it; passes must be at least %s apart "+
+				"(a pass of many sessions takes longer, and the APIs would be polled without pause)", gap, MinScheduleInterval)
 		}
 	}
 	if _, err := time.LoadLocation(c.Timezone); err != nil {
@@ -382,6 +385,68 @@ var (
 	standardParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 	secondsParser  = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 )
+
+// MinScheduleInterval is the shortest time allowed between two passes of
+// a schedule. Tests of the command line lower it to run passes every
+// second; nothing else should change it.
+var MinScheduleInterval = 10 * time.Second
+
+// shortestGap returns the shortest time between two consecutive firings of
+// s, or a day when it is longer than a minute (a schedule without seconds
+// never fires more often than every minute).
+func shortestGap(s cron.Schedule) time.Duration {
+	const long = 24 * time.Hour
+	switch s := s.(type) {
+	case cron.ConstantDelaySchedule:
+		return s.Delay
+	case *cron.SpecSchedule:
+		var secs []int
+		for i := range 60 {
+			if s.Second&(1<<i) != 0 {
+				secs = append(secs, i)
+			}
+		}
+		if len(secs) < 2 {
+			return long
+		}
+		// Every minute that fires fires at each of secs, so the gaps
+		// inside a minute are exact; the gap from the last second of one
+		// minute to the first of the next counts only when two
+		// consecutive minutes fire, which the schedule itself tells.
+		gap := long
+		for i := 1; i < len(secs); i++ {
+			gap = min(gap, time.Duration(secs[i]-secs[i-1])*time.Second)
+		}
+		wrap := time.Duration(60-secs[len(secs)-1]+secs[0]) * time.Second
+		if wrap < gap && minutesFollowEachOther(s) {
+			gap = wrap
+		}
+		return gap
+	}
+	return long
+}
+
+// minutesFollowEachOther reports whether s may fire in two consecutive
+// minutes: two neighbouring minutes of an hour, or minute 59 and 0 of
+// neighbouring hours (taking midnight as possible whenever both 23 and 0
+// fire: days are hard to tell, and erring towards "too often" is safe).
+func minutesFollowEachOther(s *cron.SpecSchedule) bool {
+	bit := func(set uint64, i int) bool { return set&(1<<i) != 0 }
+	for m := range 59 {
+		if bit(s.Minute, m) && bit(s.Minute, m+1) {
+			return true
+		}
+	}
+	if !bit(s.Minute, 59) || !bit(s.Minute, 0) {
+		return false
+	}
+	for h := range 24 {
+		if bit(s.Hour, h) && bit(s.Hour, (h+1)%24) {
+			return true
+		}
+	}
+	return false
+}
 
 // parseSchedule checks a crontab of 5 or 6 fields, or a descriptor such as
 // "@hourly", optionally after CRON_TZ=<zone> or TZ=<zone>. The prefix is

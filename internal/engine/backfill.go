@@ -23,6 +23,7 @@ func (e *Engine) Backfill(ctx context.Context, stop <-chan struct{}, since, unti
 		return Summary{Tenant: e.cfg.Tenant}, fatal(fmt.Errorf("backfill: chat.platform %s cannot list sessions: %w",
 			e.cfg.Chat.Platform, source.ErrNotSupported))
 	}
+	e.log.Info("backfill starting", "since", since.Format(time.RFC3339), "until", formatBound(until))
 	runID, err := e.store.StartRun(ctx, "backfill")
 	if err != nil {
 		return Summary{Tenant: e.cfg.Tenant}, fatal(err)
@@ -42,12 +43,15 @@ func (e *Engine) Backfill(ctx context.Context, stop <-chan struct{}, since, unti
 			return nil
 		}
 		seen[s.ID] = true
+		e.progress.Found()
 		g.Go(func() error {
+			defer e.progress.Done()
 			o, err := e.backfillSession(gctx, s.ID)
 			return e.counted(t, o, err)
 		})
 		return nil
 	})
+	e.progress.Listed()
 	werr := g.Wait()
 	switch {
 	case werr != nil:
@@ -62,6 +66,14 @@ func (e *Engine) Backfill(ctx context.Context, stop <-chan struct{}, since, unti
 	t.Duration = e.now().Sub(start)
 	e.finishRun(runID, t.Summary, err)
 	return t.Summary, err
+}
+
+// formatBound is a backfill's upper bound for the log: "none" when zero.
+func formatBound(t time.Time) string {
+	if t.IsZero() {
+		return "none"
+	}
+	return t.Format(time.RFC3339)
 }
 
 // backfillSession finds or creates the card of session id, then syncs it.

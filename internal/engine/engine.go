@@ -40,6 +40,24 @@ type Observer interface {
 
 type noObserver struct{}
 
+// Progress is told how a backfill advances, for a progress bar or log.
+// Its methods must be safe for concurrent use and quick.
+type Progress interface {
+	// Found reports a session the listing gave that the backfill will
+	// handle.
+	Found()
+	// Done reports a found session handled, whatever the outcome.
+	Done()
+	// Listed reports that the listing ended: Found is not called again.
+	Listed()
+}
+
+type noProgress struct{}
+
+func (noProgress) Found()  {}
+func (noProgress) Done()   {}
+func (noProgress) Listed() {}
+
 func (noObserver) PeopleCache(bool) {}
 
 // Back-off of a failing session: it doubles from BackoffBase per failure
@@ -65,13 +83,21 @@ type Engine struct {
 	people   *people
 	hooks    Hooks
 	fullScan bool
+	progress Progress
 	// credentials is Options.CredentialsStamp.
 	credentials string
 	// cardGuard serialises finding and creating the card of one session.
 	cardGuard keyedMutex
-	// lastDeferred is the error of the last session deferred because an
-	// API did not answer, to say what went wrong when the pass gives up.
+	// lastDeferred is the deferral of the last session an API cut short
+	// (a deferral), to say what went wrong when the pass gives up.
 	lastDeferred atomic.Value
+}
+
+// deferral is a session's attempt an API cut short: the error's text, and
+// whether the API did not answer at all.
+type deferral struct {
+	msg      string
+	noAnswer bool
 }
 
 // Hooks let tests stop a pass at chosen points.
@@ -97,6 +123,8 @@ type Options struct {
 	FullScan bool
 	// Observer, when set, is told what the engine does, for metrics.
 	Observer Observer
+	// Progress, when set, is told how a backfill advances.
+	Progress Progress
 	// CredentialsStamp describes where the ESM credentials come from
 	// without holding them (say, the modification times of the tenant and
 	// password files). A pass backed off after a refused ESM login runs
@@ -123,6 +151,7 @@ func New(cfg *config.Config, o Options) *Engine {
 		people:   newPeople(o.ESM, o.Store, cfg.ESM.Person, log, o.Now, cmp.Or[Observer](o.Observer, noObserver{})),
 		hooks:    o.Hooks,
 		fullScan: o.FullScan,
+		progress: cmp.Or[Progress](o.Progress, noProgress{}),
 
 		credentials: o.CredentialsStamp,
 	}

@@ -55,6 +55,22 @@ func classify(err error) errClass {
 	return classSession
 }
 
+// noAnswer reports whether err means the API did not answer at all (a
+// broken connection, a timeout) rather than answering with an error
+// status: a transient error that is neither is an answer (5xx, 429).
+func noAnswer(err error) bool {
+	var netErr net.Error
+	return errors.As(err, &netErr) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
+}
+
+// deferralReason says why an API cut a session short, for the log.
+func deferralReason(err error) string {
+	if noAnswer(err) {
+		return "the API did not answer"
+	}
+	return "the API answered with an error (5xx or 429)"
+}
+
 func statusClass(status int) errClass {
 	if status >= 500 || status == 408 {
 		return classTransient

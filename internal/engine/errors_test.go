@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"testing"
 
 	"github.com/syncworker/syncworker/internal/config"
@@ -84,3 +85,29 @@ func TestRefusedReference(t *testing.T) {
 		}
 	}
 }
+
+func TestDeferralReason(t *testing.T) {
+	t.Parallel()
+	timeout := &net.OpError{Op: "read", Net: "tcp", Err: &timeoutErr{}}
+	for _, tc := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"chat 503", fmt.Errorf("chat fetch session ws-1: %w", fmt.Errorf("%w: 503", source.ErrUnavailable)), "answered with an error"},
+		{"esm 502", fmt.Errorf("esm patch card 1: %w", &esm.APIError{Status: 502}), "answered with an error"},
+		{"esm 429", &esm.RateLimitError{}, "answered with an error"},
+		{"chat timeout", fmt.Errorf("chat fetch session ws-1: %w: %w", source.ErrUnavailable, timeout), "did not answer"},
+		{"esm connection cut", fmt.Errorf("esm patch card 1: %w", io.ErrUnexpectedEOF), "did not answer"},
+	} {
+		if got := deferralReason(tc.err); !strings.Contains(got, tc.want) {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+type timeoutErr struct{}
+
+func (*timeoutErr) Error() string   { return "i/o timeout" }
+func (*timeoutErr) Timeout() bool   { return true }
+func (*timeoutErr) Temporary() bool { return true }

@@ -63,6 +63,7 @@ func (t *tally) add(o outcome) (unreachable bool) {
 // counts what was done either way.
 func (e *Engine) Pass(ctx context.Context, stop <-chan struct{}) (Summary, error) {
 	start := e.now()
+	e.log.Info("pass starting")
 	if e.cfg.Sync.PassTimeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, e.cfg.Sync.PassTimeout)
@@ -157,9 +158,14 @@ func (e *Engine) sync(ctx context.Context, stop <-chan struct{}, t *tally, start
 // unreachable because too many sessions in a row got no answer.
 func (e *Engine) counted(t *tally, o outcome, err error) error {
 	if t.add(o) && err == nil {
-		last, _ := e.lastDeferred.Load().(string)
-		err = fatal(fmt.Errorf("an API looks unreachable: %d sessions in a row got no answer; the last: %s",
-			unreachableAfter, last))
+		last, _ := e.lastDeferred.Load().(deferral)
+		if last.noAnswer {
+			err = fatal(fmt.Errorf("an API looks unreachable: %d sessions in a row got no answer; the last: %s",
+				unreachableAfter, last.msg))
+		} else {
+			err = fatal(fmt.Errorf("an API keeps failing: %d sessions in a row were answered with an error; the last: %s",
+				unreachableAfter, last.msg))
+		}
 	}
 	return err
 }

@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -328,8 +329,11 @@ func TestPass_ChatPlatformDownIsFatalAndChargesNoSession(t *testing.T) {
 	h.sb.SetFaults(sandbox.Faults{Chat: sandbox.Fault{ServerErrorShare: 1}})
 	s, err := h.eng.Pass(context.Background(), nil)
 	var fe *engine.FatalError
-	if !errors.As(err, &fe) || !strings.Contains(err.Error(), "unreachable") {
-		t.Fatalf("pass over a dead chat platform: %s, %v; want a fatal 'unreachable' error", s, err)
+	// The platform answers, with 5xx: the error says so, and does not
+	// claim it got no answer.
+	if !errors.As(err, &fe) || !strings.Contains(err.Error(), "an API keeps failing: 10 sessions in a row were answered with an error") ||
+		!regexp.MustCompile(`chat fetch session ws-\d+: 5\d\d `).MatchString(err.Error()) {
+		t.Fatalf("pass over a failing chat platform: %s, %v; want a fatal 'keeps failing' error with the 5xx", s, err)
 	}
 	n, _ := h.store.Counts(context.Background())
 	if n.BackingOff != 0 {

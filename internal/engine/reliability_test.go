@@ -165,6 +165,9 @@ func TestPass_StuckServerEndsAtDeadline(t *testing.T) {
 			if !errors.As(err, &fe) || took > 6*time.Second {
 				t.Errorf("pass ended after %v with %v; want a fatal error by its deadline", took, err)
 			}
+			if !strings.Contains(err.Error(), "an API looks unreachable: 10 sessions in a row got no answer") {
+				t.Errorf("error %v: want it to say the API did not answer", err)
+			}
 			t.Logf("gave up after %v: %v", took.Round(time.Millisecond), err)
 		})
 	}

@@ -230,12 +230,12 @@ func (e *Engine) fail(ctx context.Context, st state.Session, err error) (outcome
 	case classFatal:
 		return failed, fatal(err)
 	case classTransient:
-		e.lastDeferred.Store(err.Error())
+		e.lastDeferred.Store(deferral{msg: err.Error(), noAnswer: noAnswer(err)})
 		n, rerr := e.store.RecordDeferred(ctx, st.ID, err.Error())
 		if rerr != nil {
 			return failed, fatal(rerr)
 		}
-		e.log.Warn("session deferred to the next pass: an API failed", "session", st.ID, "deferrals", n, "err", err)
+		e.log.Warn("session deferred to the next pass: "+deferralReason(err), "session", st.ID, "deferrals", n, "err", err)
 		return deferred, nil
 	}
 	next := e.now().Add(backoff(st.Failures + 1))

@@ -50,11 +50,11 @@ func TestClient_CreateCard(t *testing.T) {
 			{sandbox.RouteListCards, 99, sandbox.Failure{Status: http.StatusInternalServerError}}},
 			wantPosts: 1, wantCards: 1, wantErr: "looking the card up to see whether it was created"},
 		{name: "400NotRetried", fail: []failure{post(1, sandbox.Failure{Status: http.StatusBadRequest, Message: "Invalid JSON."})},
-			wantPosts: 1, wantCards: 0, wantErr: "status 400: Invalid JSON."},
+			wantPosts: 1, wantCards: 0, wantErr: "esm create chat_session card: 400 Bad Request: Invalid JSON."},
 		{name: "RefusedValueNotRetried", data: map[string][]Value{"is_chat_active": {Static("Maybe", "maybe")}},
-			wantPosts: 1, wantCards: 0, wantErr: "status 400"},
+			wantPosts: 1, wantCards: 0, wantErr: "400 Bad Request: data card not created"},
 		{name: "NoKeyNoRetry", key: Match{}, fail: []failure{post(1, unavailable)},
-			wantPosts: 1, wantCards: 0, wantErr: "status 503"},
+			wantPosts: 1, wantCards: 0, wantErr: "esm create chat_session card: 503 Service Unavailable"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -33,12 +33,7 @@ type APIError struct {
 	Message string
 }
 
-func (e *APIError) Error() string {
-	if e.Message == "" {
-		return fmt.Sprintf("status %d", e.Status)
-	}
-	return fmt.Sprintf("status %d: %s", e.Status, e.Message)
-}
+func (e *APIError) Error() string { return httpclient.StatusMessage(e.Status, e.Message) }
 
 // RateLimitError is a 429 that outlasted the retries. RetryAfter is the
 // server's Retry-After, zero when it sent none.
@@ -48,14 +43,11 @@ type RateLimitError struct {
 }
 
 func (e *RateLimitError) Error() string {
-	s := "rate limited (status 429)"
+	after := ""
 	if e.RetryAfter > 0 {
-		s += fmt.Sprintf(", retry after %s", e.RetryAfter)
+		after = fmt.Sprintf("retry after %s", e.RetryAfter)
 	}
-	if e.Message != "" {
-		s += ": " + e.Message
-	}
-	return s
+	return httpclient.StatusMessage(http.StatusTooManyRequests, after, e.Message)
 }
 
 // WriteError is a create or modify that ESM answered with 2xx but whose

@@ -56,3 +56,21 @@ func RetryAfter(h http.Header, now time.Time) (time.Duration, bool) {
 	}
 	return 0, false
 }
+
+// StatusMessage formats an error answer the one way every API client of
+// syncworker shows it: "<code> <reason>: <detail>: …", the server's details
+// that are not empty and not the reason phrase again. Clients wrap it with
+// "<api> <operation>: ".
+func StatusMessage(code int, details ...string) string {
+	reason := http.StatusText(code)
+	s := strconv.Itoa(code)
+	if reason != "" {
+		s += " " + reason
+	}
+	for _, d := range details {
+		if d != "" && d != reason {
+			s += ": " + d
+		}
+	}
+	return s
+}

@@ -36,6 +36,7 @@ type Metrics struct {
 	lastSuccess  *prometheus.GaugeVec
 	lastPass     *prometheus.GaugeVec
 	stateHeld    *prometheus.GaugeVec
+	stateLocked  *prometheus.CounterVec
 	requests     *prometheus.CounterVec
 	latency      *prometheus.HistogramVec
 	retries      *prometheus.CounterVec
@@ -65,6 +66,8 @@ func New(process bool) *Metrics {
 		Help: "When the tenant's last pass finished, whatever its result (Unix time)."}, []string{"tenant"})
 	m.stateHeld = prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: namespace, Name: "state_unavailable",
 		Help: "1 while the tenant's state file cannot be used (held by another process, damaged), else 0."}, []string{"tenant", "reason"})
+	m.stateLocked = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "state_locked_total",
+		Help: "Times the tenant was refused because another process holds its state file (two workers given the same tenant)."}, []string{"tenant"})
 	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "requests_total",
 		Help: "HTTP request attempts by API (chat, esm), endpoint class and status code (0: no response)."}, []string{"tenant", "api", "endpoint", "code"})
 	m.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: namespace, Name: "request_duration_seconds",
@@ -79,7 +82,7 @@ func New(process bool) *Metrics {
 	m.people = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "people_cache_total",
 		Help: "Person lookups by result: hit (answered from the state's cache) or miss (asked ESM)."}, []string{"tenant", "result"})
 	for _, c := range []prometheus.Collector{m.passes, m.passDuration, m.sessions, m.tracked, m.lastSuccess, m.lastPass,
-		m.stateHeld, m.requests, m.latency, m.retries, m.rateWaits, m.rateWaitSecs, m.people} {
+		m.stateHeld, m.stateLocked, m.requests, m.latency, m.retries, m.rateWaits, m.rateWaitSecs, m.people} {
 		f(c)
 	}
 	if process {
@@ -126,6 +129,14 @@ func (m *Metrics) ObservePass(p Pass) {
 	}
 }
 
+// LastSuccess sets when the tenant's last pass that was not fatal
+// finished, as the state remembers it: a fatal pass in a new process (a
+// cron run, a restarted run) still exports it, so that an alert on its
+// age fires.
+func (m *Metrics) LastSuccess(tenant string, at time.Time) {
+	m.lastSuccess.WithLabelValues(tenant).Set(float64(at.UnixNano()) / 1e9)
+}
+
 // Tracked sets the tenant's session counts by state.
 func (m *Metrics) Tracked(tenant string, active, backingOff, failing, closed int) {
 	for state, n := range map[string]int{"active": active, "backing_off": backingOff, "failing": failing, "closed": closed} {
@@ -141,6 +152,14 @@ func (m *Metrics) StateUnavailable(tenant, reason string, unavailable bool) {
 		v = 1
 	}
 	m.stateHeld.WithLabelValues(tenant, reason).Set(v)
+}
+
+// StateLocked counts one refusal of the tenant because another process
+// holds its state file. The gauge of StateUnavailable says whether it is
+// held now; this counter keeps a refusal that a later pass cleared, and
+// counts each one in a text file written by once.
+func (m *Metrics) StateLocked(tenant string) {
+	m.stateLocked.WithLabelValues(tenant).Inc()
 }
 
 // PeopleCache counts one Person lookup answered from the cache (hit) or

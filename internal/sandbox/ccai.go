@@ -253,3 +253,9 @@ func personsInJoinOrder(sess *aggregate.Session) []aggregate.Agent {
 	}
 	return out
 }
+
+// chatRoutes: CCAI Platform's change listing is the events it pushed, and
+// a chat's messages are a file, so neither is a route.
+func (*ccaiPlatform) chatRoutes() ChatRoutes {
+	return ChatRoutes{Session: RouteCCAIGetChat, Others: []string{RouteCCAIGetAgent}}
+}

@@ -306,3 +306,7 @@ func searchSeq(msgs []storedMsg, seq int64) (int, bool) {
 	}
 	return lo, lo < len(msgs) && msgs[lo].seq == seq
 }
+
+func (genericPlatform) chatRoutes() ChatRoutes {
+	return ChatRoutes{List: RouteListSessions, Session: RouteGetSession, Messages: RouteListMessages}
+}

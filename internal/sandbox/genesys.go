@@ -324,3 +324,30 @@ func genesysMessageID(parts ...string) string {
 func genesysHash(kind string, parts ...string) []byte {
 	return hashSum("syncworker-sandbox-genesys\x00" + kind + "\x00" + strings.Join(parts, "\x00"))
 }
+
+// chatRoutes: Genesys Cloud has no change listing (SPEC §4.3.2); the
+// analytics query is backfill's only.
+func (*genesysPlatform) chatRoutes() ChatRoutes {
+	return ChatRoutes{Session: RouteGenesysGetConversation, Messages: RouteGenesysMessagesBulk,
+		Others: []string{RouteGenesysToken, RouteGenesysGetUser, RouteGenesysGetContact}}
+}
+
+// writeChatError answers an injected fault in the Platform API's error
+// body, with the code Genesys Cloud gives that status.
+func (*genesysPlatform) writeChatError(w http.ResponseWriter, status int, msg string) {
+	code := map[int]string{
+		http.StatusBadRequest:          "bad.request",
+		http.StatusUnauthorized:        "authentication.required",
+		http.StatusForbidden:           "missing.permissions",
+		http.StatusNotFound:            "not.found",
+		http.StatusTooManyRequests:     "too.many.requests",
+		http.StatusInternalServerError: "internal.server.error",
+		http.StatusBadGateway:          "bad.gateway",
+		http.StatusServiceUnavailable:  "service.unavailable",
+		http.StatusGatewayTimeout:      "gateway.timeout",
+	}[status]
+	if code == "" {
+		code = "error"
+	}
+	writeGenesysError(w, status, code, msg)
+}

@@ -271,3 +271,27 @@ func TestGenesys_GoldenCasesItCannotExpress(t *testing.T) {
 		}
 	}
 }
+
+// Injected faults answer in the Platform API's error shape: the adapter
+// reads the same body from a fault as from a real 429 or 503.
+func TestGenesys_Faults(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, Options{Platform: PlatformGenesys})
+	tok := f.genesysToken()
+	var e struct {
+		Message, Code string
+		Status        int
+	}
+	f.SetFaults(Faults{Chat: Fault{RateLimitShare: 1, RetryAfter: 7}})
+	r := f.genesys("GET", "/api/v2/conversations/x", tok, "")
+	r.decode(t, &e)
+	if r.status != 429 || r.header.Get("Retry-After") != "7" || e.Code != "too.many.requests" || e.Status != 429 || e.Message == "" {
+		t.Errorf("429: %d %v %+v", r.status, r.header, e)
+	}
+	f.SetFaults(Faults{Chat: Fault{ServerErrorShare: 1}})
+	r = f.genesys("GET", "/api/v2/conversations/x", tok, "")
+	r.decode(t, &e)
+	if r.status < 500 || e.Status != r.status || !strings.Contains(e.Code, ".") {
+		t.Errorf("5xx: %d %+v", r.status, e)
+	}
+}

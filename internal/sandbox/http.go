@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -15,19 +16,29 @@ func (s *Server) wrap(api API, route string, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		s.stats.count(route)
-		sw := &statusWriter{ResponseWriter: w}
 		d := s.faults.decide(api, route)
+		// The request is logged when its status is written, before the
+		// body: a client that has read the answer always finds its request
+		// in the log. One that gets no answer is logged when the handler
+		// gives up.
+		var logged sync.Once
+		log := func(status int) {
+			logged.Do(func() {
+				s.stats.record(Request{
+					Start:    start,
+					Duration: time.Since(start),
+					API:      api,
+					Method:   r.Method,
+					Route:    route,
+					Path:     r.URL.Path,
+					Status:   status,
+					Fault:    d.kind,
+				})
+			})
+		}
+		sw := &statusWriter{ResponseWriter: w, onStatus: log}
 		s.serveWithFault(sw, r, api, h, d)
-		s.stats.record(Request{
-			Start:    start,
-			Duration: time.Since(start),
-			API:      api,
-			Method:   r.Method,
-			Route:    route,
-			Path:     r.URL.Path,
-			Status:   sw.status,
-			Fault:    d.kind,
-		})
+		log(sw.status)
 	})
 }
 
@@ -58,23 +69,30 @@ func (s *Server) serveWithFault(w *statusWriter, r *http.Request, api API, h htt
 // the ones broken on purpose.
 const FaultHeader = "Sandbox-Fault"
 
-// statusWriter remembers the status written through it.
+// statusWriter remembers the status written through it and tells
+// onStatus, once, before the status goes out.
 type statusWriter struct {
 	http.ResponseWriter
-	status int
+	status   int
+	onStatus func(status int)
+}
+
+func (w *statusWriter) setStatus(code int) {
+	if w.status == 0 {
+		w.status = code
+		if w.onStatus != nil {
+			w.onStatus(code)
+		}
+	}
 }
 
 func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
+	w.setStatus(code)
 	w.ResponseWriter.WriteHeader(code)
 }
 
 func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
+	w.setStatus(http.StatusOK)
 	return w.ResponseWriter.Write(b)
 }
 

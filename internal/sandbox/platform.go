@@ -34,6 +34,17 @@ type platform interface {
 	// integer ChatSessionId, say). Tests, generated data and cases speak
 	// of sessions by their domain id.
 	sessionID(domainID string) string
+	// chatRoutes names the platform's routes, as Counts keys them.
+	chatRoutes() ChatRoutes
+}
+
+// ChatRoutes are a fake chat platform's routes as Counts and Requests name
+// them: the change listing (empty when the platform has none), a session,
+// its messages, and every other route a pass may use (lookups, tokens).
+// The benchmark counts requests per session with them.
+type ChatRoutes struct {
+	List, Session, Messages string
+	Others                  []string
 }
 
 // PlatformGeneric is the generic platform of SPEC §4.1, the default.
@@ -82,6 +93,9 @@ func (s *Server) Express(sess aggregate.Session, msgs []aggregate.Message) (aggr
 // PlatformSessionID is the id the server's chat platform gives session
 // domainID: what its API answers to and its card carries.
 func (s *Server) PlatformSessionID(domainID string) string { return s.plat.sessionID(domainID) }
+
+// ChatRoutes are the routes of the server's chat platform.
+func (s *Server) ChatRoutes() ChatRoutes { return s.plat.chatRoutes() }
 
 // ChatConfig is the chat: block of a tenant file for this server's chat
 // platform, served at base (scheme://host:port).

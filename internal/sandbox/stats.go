@@ -10,7 +10,9 @@ import (
 type Request struct {
 	// Start is when the request arrived, by the wall clock (not Options.Now),
 	// so that tests can see pacing and concurrency.
-	Start    time.Time
+	Start time.Time
+	// Duration is the time to the answer's status line (its body may take
+	// longer), or to the handler giving up when there was no answer.
 	Duration time.Duration
 	API      API
 	Method   string

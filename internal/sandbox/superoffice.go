@@ -425,3 +425,8 @@ func writeRaw(w http.ResponseWriter, raw json.RawMessage) {
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(raw)
 }
+
+func (*superOfficePlatform) chatRoutes() ChatRoutes {
+	return ChatRoutes{List: RouteSOListSessions, Session: RouteSOGetSession, Messages: RouteSOGetMessages,
+		Others: []string{RouteSOGetAssociate, RouteSOGetPerson}}
+}

@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -22,9 +21,6 @@ import (
 
 //go:embed migrations/*.sql
 var migrationFS embed.FS
-
-// ErrLocked is returned by Open when another process holds the state file.
-var ErrLocked = errors.New("state file is in use by another syncworker process")
 
 // Store is an open state file. Its methods are safe for concurrent use;
 // each one is a single transaction.
@@ -78,6 +74,12 @@ func (s *Store) open() error {
 	return describe(err)
 }
 
+// recovery says what to do with a state file that is damaged or not one.
+const recovery = "To recover, stop every syncworker using it and move the file aside together with its -wal, -shm " +
+	"and .lock files (or restore a backup); the next pass builds a new one, fetches every active session's " +
+	"transcript again and writes each active card once more (never a second card). " +
+	"`sqlite3 FILE 'PRAGMA integrity_check'` tells what is damaged"
+
 // describe turns SQLite's terse errors about the file itself into ones an
 // operator can act on.
 func describe(err error) error {
@@ -87,13 +89,25 @@ func describe(err error) error {
 	}
 	switch se.Code {
 	case sqlite3.ErrNotADB, sqlite3.ErrCorrupt:
-		return fmt.Errorf("not a syncworker state database (or damaged): %w", err)
+		return fmt.Errorf("not a syncworker state database (or damaged): %w. %s", err, recovery)
 	case sqlite3.ErrFull:
 		return fmt.Errorf("disk full: %w", err)
 	case sqlite3.ErrReadonly, sqlite3.ErrCantOpen, sqlite3.ErrPerm:
 		return fmt.Errorf("cannot write the state file: %w", err)
 	}
 	return err
+}
+
+// describeReadOnly is describe for a read-only open, which writes nothing:
+// a file it cannot open is one it cannot read (permissions, a directory,
+// or a WAL index beside it this user cannot open), not one it cannot write.
+func describeReadOnly(err error) error {
+	var se sqlite3.Error
+	if errors.As(err, &se) && (se.Code == sqlite3.ErrReadonly || se.Code == sqlite3.ErrCantOpen ||
+		se.Code == sqlite3.ErrPerm || se.Code == sqlite3.ErrIoErr) {
+		return fmt.Errorf("cannot open the state file read-only: %w", err)
+	}
+	return describe(err)
 }
 
 // private makes the state file and its WAL and shared-memory files
@@ -124,23 +138,6 @@ func private(path string) error {
 	return nil
 }
 
-// acquireLock takes an exclusive lock on path+".lock". The kernel releases
-// it when the process dies, however it dies.
-func acquireLock(path string) (*os.File, error) {
-	f, err := os.OpenFile(path+".lock", os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("state %s: lock: %w", path, err)
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("%w: %s", ErrLocked, path)
-		}
-		return nil, fmt.Errorf("state %s: lock: %w", path, err)
-	}
-	return f, nil
-}
-
 // OpenReadOnly opens an existing state file for reading while another
 // process may hold it, as status does beside a running worker. It takes no
 // lock and writes nothing.
@@ -157,7 +154,7 @@ func OpenReadOnly(path string) (*Store, error) {
 	var version int
 	if err := db.QueryRow(`PRAGMA user_version`).Scan(&version); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("state %s: %w", path, describe(err))
+		return nil, fmt.Errorf("state %s: %w", path, describeReadOnly(err))
 	}
 	if n := len(mustMigrations()); version == 0 || version > n {
 		db.Close()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -58,6 +59,12 @@ func TestOpen_SecondProcessIsLockedOut(t *testing.T) {
 	if !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), s.Path()) {
 		t.Fatalf("second Open: %v, want ErrLocked naming %s", err, s.Path())
 	}
+	host, _ := os.Hostname()
+	for _, want := range []string{fmt.Sprintf("held by the process with pid=%d host=%q", os.Getpid(), host), "since=", "Stop that process first"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("second Open: %v\nlacks %q", err, want)
+		}
+	}
 	s.Close()
 	s2, err := Open(s.Path())
 	if err != nil {
@@ -72,6 +79,9 @@ func TestOpen_NotSQLite(t *testing.T) {
 	_, err := Open(path)
 	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "not a syncworker state database") {
 		t.Fatalf("err = %v, want a clear error naming %s", err, path)
+	}
+	if !strings.Contains(err.Error(), "To recover, stop every syncworker using it and move the file aside") {
+		t.Errorf("err = %v, want how to recover", err)
 	}
 }
 
@@ -559,5 +569,35 @@ func TestOpen_MigratesFileOfLastRelease(t *testing.T) {
 	}
 	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
 		t.Errorf("mode %04o after opening, want 0600", fi.Mode().Perm())
+	}
+}
+
+func TestProbe(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sub", "acme.db")
+	if err := Probe(path); err != nil {
+		t.Fatalf("Probe of a path that can be created: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "sub")); !os.IsNotExist(err) {
+		t.Errorf("Probe created the directory (or: %v)", err)
+	}
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Probe(path); !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), fmt.Sprintf("pid=%d", os.Getpid())) {
+		t.Errorf("Probe of a held file: %v, want ErrLocked naming this process", err)
+	}
+	s.Close()
+	if err := Probe(path); err != nil {
+		t.Errorf("Probe after Close: %v", err)
+	}
+	if s, err := Open(path); err != nil {
+		t.Errorf("Open after Probe: %v", err)
+	} else {
+		s.Close()
+	}
+	if err := Probe(filepath.Join(path, "x.db")); err == nil || !strings.Contains(err.Error(), "is not a directory") {
+		t.Errorf("Probe below a file: %v", err)
 	}
 }

@@ -15,23 +15,46 @@ import (
 	"github.com/syncworker/syncworker/internal/state"
 )
 
-// Tenant is the status of one tenant.
+// Report is the status of every tenant at one moment: what `status
+// -format json` prints and what the status page shows.
+type Report struct {
+	AsOf    time.Time `json:"as_of"`
+	Tenants []Tenant  `json:"tenants"`
+}
+
+// Tenant is the status of one tenant. Every time in it is UTC, to the
+// second, and Format writes it as RFC 3339.
 type Tenant struct {
-	Name  string `json:"tenant"`
-	State string `json:"state_path"`
+	// Name is the tenant; empty for a tenant file that did not load.
+	Name string `json:"tenant,omitempty"`
+	// File is set, instead of Name, for a tenant file that did not load.
+	File  string `json:"file,omitempty"`
+	State string `json:"state_path,omitempty"`
 	// Error is set when the state could not be read; nothing below is then.
 	Error string `json:"error,omitempty"`
 	// NoState is true when no pass has run yet.
 	NoState bool `json:"no_state,omitempty"`
 
-	Sessions   Counts      `json:"sessions"`
-	Failing    []Failing   `json:"failing"`
-	Login      *LoginState `json:"esm_login,omitempty"`
-	Runs       []Run       `json:"recent_runs"`
-	LastOK     *time.Time  `json:"last_successful_pass,omitempty"`
-	NextPass   *time.Time  `json:"next_pass,omitempty"`
-	Schedule   string      `json:"schedule,omitempty"`
-	ServedFrom string      `json:"-"`
+	Schedule string     `json:"schedule,omitempty"`
+	NextPass *time.Time `json:"next_pass,omitempty"`
+	LastOK   *time.Time `json:"last_successful_pass,omitempty"`
+	// LastOKAge is how long before the report's time the last
+	// successful pass finished, in whole seconds.
+	LastOKAge *int64 `json:"last_successful_pass_age_seconds,omitempty"`
+
+	// Sessions is nil when there is no state to count in.
+	Sessions *Counts     `json:"sessions,omitempty"`
+	Login    *LoginState `json:"esm_login,omitempty"`
+	Failing  []Failing   `json:"failing"`
+	Runs     []Run       `json:"recent_runs"`
+}
+
+// Label names the tenant, or the file that gave none.
+func (t Tenant) Label() string {
+	if t.Name != "" {
+		return t.Name
+	}
+	return t.File
 }
 
 // Counts are the tracked sessions by state.
@@ -74,6 +97,9 @@ type Run struct {
 	Skipped     int        `json:"skipped"`
 	Interrupted bool       `json:"interrupted,omitempty"`
 	Error       string     `json:"error,omitempty"`
+	// Result is ok, partial, interrupted or fatal, as in the metrics, or
+	// unfinished.
+	Result string `json:"result"`
 }
 
 // Options say how much to read.
@@ -82,7 +108,8 @@ type Options struct {
 	Runs int
 	// MaxFailing caps the failing sessions listed (0: all).
 	MaxFailing int
-	// Now judges whether a back-off is still running.
+	// Now judges whether a back-off is still running and how old the
+	// last successful pass is.
 	Now time.Time
 }
 
@@ -97,7 +124,7 @@ func Read(ctx context.Context, tenant, path string, o Options) Tenant {
 		return t
 	}
 	if err != nil {
-		t.Error = fmt.Sprintf("%v (read-only open)", err)
+		t.Error = err.Error()
 		return t
 	}
 	defer s.Close()
@@ -107,31 +134,24 @@ func Read(ctx context.Context, tenant, path string, o Options) Tenant {
 	return t
 }
 
+// Unloaded is the status of a tenant file that gave no tenant.
+func Unloaded(file string, err error) Tenant {
+	return Tenant{File: file, Error: "tenant file not loaded: " + err.Error(), Failing: []Failing{}, Runs: []Run{}}
+}
+
 func (t *Tenant) read(ctx context.Context, s *state.Store, o Options) error {
 	n, err := s.Counts(ctx)
 	if err != nil {
 		return err
 	}
-	t.Sessions = Counts{Tracked: n.Tracked, Active: n.Active, Ended: n.Ended, Failing: n.Failing, BackingOff: n.BackingOff}
+	t.Sessions = &Counts{Tracked: n.Tracked, Active: n.Active, Ended: n.Ended, Failing: n.Failing, BackingOff: n.BackingOff}
 	if b, err := engine.ReadLoginBackoff(ctx, s); err != nil {
 		return err
 	} else if b != nil {
-		t.Login = &LoginState{Refusals: b.Refusals, NextAttempt: b.NextAttempt.UTC(), Error: b.Error}
+		t.Login = &LoginState{Refusals: b.Refusals, NextAttempt: utc(b.NextAttempt), Error: b.Error}
 	}
 	if n.Failing > 0 {
-		err := s.Sessions(ctx, func(ss state.Session) error {
-			if !ss.Failing() || o.MaxFailing > 0 && len(t.Failing) >= o.MaxFailing {
-				return nil
-			}
-			f := Failing{Session: ss.ID, Card: ss.CardID, Failures: ss.Failures, Deferrals: ss.Deferrals, Error: ss.LastError}
-			if ss.Failures > 0 && ss.NextAttempt.After(o.Now) {
-				next := ss.NextAttempt.UTC()
-				f.NextAttempt = &next
-			}
-			t.Failing = append(t.Failing, f)
-			return nil
-		})
-		if err != nil {
+		if err := t.readFailing(ctx, s, o); err != nil {
 			return err
 		}
 	}
@@ -149,19 +169,72 @@ func (t *Tenant) read(ctx context.Context, s *state.Store, o Options) error {
 		return err
 	}
 	if !ok.IsZero() {
-		ok = ok.UTC()
-		t.LastOK = &ok
+		t.LastOK = ptr(utc(ok))
+		if !o.Now.IsZero() {
+			t.LastOKAge = ptr(int64(o.Now.Sub(ok) / time.Second))
+		}
 	}
 	return nil
 }
 
+// readFailing lists the sessions whose last attempt failed: those backing
+// off after a failure of their own (with their next attempt), and those an
+// API failure deferred to the next pass.
+func (t *Tenant) readFailing(ctx context.Context, s *state.Store, o Options) error {
+	return s.Sessions(ctx, func(ss state.Session) error {
+		if !ss.Failing() || o.MaxFailing > 0 && len(t.Failing) >= o.MaxFailing {
+			return nil
+		}
+		f := Failing{Session: ss.ID, Card: ss.CardID, Failures: ss.Failures, Deferrals: ss.Deferrals, Error: ss.LastError}
+		if ss.Failures > 0 && ss.NextAttempt.After(o.Now) {
+			f.NextAttempt = ptr(utc(ss.NextAttempt))
+		}
+		t.Failing = append(t.Failing, f)
+		return nil
+	})
+}
+
 func run(r state.Run) Run {
-	out := Run{Kind: r.Kind, Started: r.Started.UTC(), Sessions: r.Sessions, Written: r.Written, Unchanged: r.Unchanged,
+	out := Run{Kind: r.Kind, Started: utc(r.Started), Sessions: r.Sessions, Written: r.Written, Unchanged: r.Unchanged,
 		Ended: r.Ended, Failed: r.Failed, Skipped: r.Skipped, Interrupted: r.Interrupted, Error: r.Error}
 	if !r.Finished.IsZero() {
-		f := r.Finished.UTC()
-		out.Finished = &f
+		out.Finished = ptr(utc(r.Finished))
 		out.Seconds = r.Finished.Sub(r.Started).Seconds()
 	}
+	out.Result = result(out)
 	return out
+}
+
+// result names a run's outcome the way the metrics do: ok, partial,
+// interrupted or fatal; unfinished for a run still going or cut off.
+func result(r Run) string {
+	switch {
+	case r.Error != "":
+		return "fatal"
+	case r.Interrupted:
+		return "interrupted"
+	case r.Finished == nil:
+		return "unfinished"
+	case r.Failed > 0:
+		return "partial"
+	}
+	return "ok"
+}
+
+// utc is t in UTC to the second: the one precision every view shows.
+func utc(t time.Time) time.Time { return t.UTC().Truncate(time.Second) }
+
+func ptr[T any](v T) *T { return &v }
+
+// FormatTime writes t the one way every view of the status does: RFC 3339
+// in UTC, to the second.
+func FormatTime(t time.Time) string { return utc(t).Format(time.RFC3339) }
+
+// FormatAge writes a duration for people: to the second below two days,
+// in days above.
+func FormatAge(d time.Duration) string {
+	if d >= 48*time.Hour {
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	}
+	return d.Round(time.Second).String()
 }

@@ -22,18 +22,17 @@ import (
 var assets embed.FS
 
 var page = template.Must(template.New("page.html").Funcs(template.FuncMap{
-	"rfc3339": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"rfc3339": status.FormatTime,
 	"ago":     ago,
-	"seconds": func(s float64) string {
-		return (time.Duration(s * float64(time.Second))).Round(time.Millisecond).String()
-	},
-	"deref": func(t *time.Time) time.Time { return *t },
+	"seconds": seconds,
+	"deref":   func(t *time.Time) time.Time { return *t },
+	"minus":   func(a, b int) int { return a - b },
 }).ParseFS(assets, "assets/page.html"))
 
 // Source is what the server shows: the tenants' status and readiness.
 type Source interface {
 	// Status reads every tenant's status now, sorted by tenant.
-	Status(ctx context.Context) []status.Tenant
+	Status(ctx context.Context) status.Report
 	// NotReady returns the reasons the process is not ready, one line
 	// each; none means ready.
 	NotReady(now time.Time) []string
@@ -98,19 +97,22 @@ func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
 	text(w, http.StatusServiceUnavailable, strings.Join(reasons, "\n")+"\n")
 }
 
-// view is what the page template renders.
+// view is what the page template renders: the report status -format
+// json prints, and the readiness /readyz gives.
 type view struct {
-	Now      time.Time
+	status.Report
 	Refresh  int
-	Tenants  []status.Tenant
 	NotReady []string
+	// Metrics says /metrics is served, for the link to it.
+	Metrics bool
 }
 
 func (s *Server) index(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 	defer cancel()
-	now := s.opts.Now()
-	v := view{Now: now, Refresh: int(s.opts.Refresh / time.Second), Tenants: s.src.Status(ctx), NotReady: s.src.NotReady(now)}
+	rep := s.src.Status(ctx)
+	v := view{Report: rep, Refresh: int(s.opts.Refresh / time.Second), NotReady: s.src.NotReady(rep.AsOf),
+		Metrics: s.opts.Metrics != nil}
 	var b strings.Builder
 	if err := page.Execute(&b, v); err != nil {
 		text(w, http.StatusInternalServerError, "render: "+err.Error()+"\n")
@@ -126,16 +128,15 @@ func text(w http.ResponseWriter, code int, body string) {
 	w.Write([]byte(body))
 }
 
-// ago says how long before now t was, roughly.
+// ago says how long before now t was, or how long after.
 func ago(now, t time.Time) string {
-	d := now.Sub(t)
-	switch {
-	case d < 0:
-		return "in " + (-d).Round(time.Second).String()
-	case d < time.Minute:
-		return d.Round(time.Second).String() + " ago"
-	case d < 48*time.Hour:
-		return d.Round(time.Minute).String() + " ago"
+	if d := now.Sub(t); d >= 0 {
+		return status.FormatAge(d) + " ago"
 	}
-	return (d / (24 * time.Hour)).String() + " days ago"
+	return "in " + status.FormatAge(t.Sub(now))
+}
+
+// seconds writes a run's duration to the millisecond.
+func seconds(s float64) string {
+	return time.Duration(s * float64(time.Second)).Round(time.Millisecond).String()
 }

@@ -44,13 +44,7 @@ func (e *APIError) Is(target error) bool {
 	return target == source.ErrUnavailable && (e.Status >= 500 || e.Status == http.StatusRequestTimeout)
 }
 
-func (e *APIError) Error() string {
-	s := fmt.Sprintf("chat platform: %d %s", e.Status, http.StatusText(e.Status))
-	if e.Message != "" {
-		s += ": " + e.Message
-	}
-	return s
-}
+func (e *APIError) Error() string { return httpclient.StatusMessage(e.Status, e.Message) }
 
 // RateLimitError is a 429 still answered after the transport's retries.
 type RateLimitError struct {
@@ -61,11 +55,14 @@ type RateLimitError struct {
 // Is makes a 429 match source.ErrUnavailable.
 func (e *RateLimitError) Is(target error) bool { return target == source.ErrUnavailable }
 
-func (e *RateLimitError) Error() string {
-	if e.RetryAfter > 0 {
-		return fmt.Sprintf("chat platform rate limit: retry after %v", e.RetryAfter)
+func (e *RateLimitError) Error() string { return rateLimitMessage(e.RetryAfter) }
+
+// rateLimitMessage is the text of a 429 after the retries.
+func rateLimitMessage(after time.Duration) string {
+	if after > 0 {
+		return httpclient.StatusMessage(http.StatusTooManyRequests, fmt.Sprintf("retry after %v", after))
 	}
-	return "chat platform rate limit"
+	return httpclient.StatusMessage(http.StatusTooManyRequests)
 }
 
 // statusError maps a non-2xx response to the error callers branch on.

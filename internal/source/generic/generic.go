@@ -138,13 +138,14 @@ func (c *Client) get(ctx context.Context, endpoint, path string, q url.Values, n
 	return nil, c.statusError(resp, notFound)
 }
 
-// wrap adds the phrase of one layer to err and makes sure the token, which a
+// wrap adds the phrase of one layer to err, as "chat <operation>: …" (the
+// format every API's errors share), and makes sure the token, which a
 // hostile server could echo anywhere, never shows in the result.
 func (c *Client) wrap(err error, format string, args ...any) error {
 	if err == nil {
 		return nil
 	}
-	err = fmt.Errorf(format+": %w", append(args, err)...)
+	err = fmt.Errorf("chat "+format+": %w", append(args, err)...)
 	msg := err.Error()
 	if !strings.Contains(msg, c.token) {
 		return err

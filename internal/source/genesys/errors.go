@@ -39,16 +39,7 @@ func (e *APIError) Is(target error) bool {
 	return target == source.ErrUnavailable && (e.Status >= 500 || e.Status == http.StatusRequestTimeout)
 }
 
-func (e *APIError) Error() string {
-	s := fmt.Sprintf("genesys cloud: %d %s", e.Status, http.StatusText(e.Status))
-	if e.Code != "" {
-		s += " (" + e.Code + ")"
-	}
-	if e.Message != "" {
-		s += ": " + e.Message
-	}
-	return s
-}
+func (e *APIError) Error() string { return httpclient.StatusMessage(e.Status, e.Code, e.Message) }
 
 // RateLimitError is a 429 still answered after the transport's retries,
 // each of which waited the server's Retry-After (capped).
@@ -62,9 +53,9 @@ func (e *RateLimitError) Is(target error) bool { return target == source.ErrUnav
 
 func (e *RateLimitError) Error() string {
 	if e.RetryAfter > 0 {
-		return fmt.Sprintf("genesys cloud rate limit: retry after %v", e.RetryAfter)
+		return httpclient.StatusMessage(http.StatusTooManyRequests, fmt.Sprintf("retry after %v", e.RetryAfter))
 	}
-	return "genesys cloud rate limit"
+	return httpclient.StatusMessage(http.StatusTooManyRequests)
 }
 
 // statusError maps a non-2xx answer of the API to the error callers branch
@@ -138,13 +129,14 @@ func secretForms(id, secret string) []string {
 	return []string{basic, secret}
 }
 
-// wrap adds the phrase of one layer to err and makes sure no form of the
+// wrap adds the phrase of one layer to err, as "genesys-cloud <operation>:
+// …" (the format every API's errors share), and makes sure no form of the
 // client secret shows in the result.
 func (c *Client) wrap(err error, format string, args ...any) error {
 	if err == nil {
 		return nil
 	}
-	err = fmt.Errorf(format+": %w", append(args, err)...)
+	err = fmt.Errorf("genesys-cloud "+format+": %w", append(args, err)...)
 	msg := err.Error()
 	if clean := c.redact(msg); clean != msg {
 		return source.Redacted(clean, kindOf(err))

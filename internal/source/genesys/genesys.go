@@ -225,3 +225,12 @@ var (
 	_ source.Source = (*Client)(nil)
 	_ source.Lister = (*Client)(nil)
 )
+
+// SetCache replaces the cache the adapter keeps users and external
+// contacts in (Options.Cache): the command line opens the tenant's state
+// after building the source. Call it before the first request.
+func (c *Client) SetCache(cache source.Cache) {
+	if cache != nil {
+		c.cache = cache
+	}
+}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/sync/singleflight"
+
+	"github.com/syncworker/syncworker/internal/source"
 )
 
 // Users and external contacts are looked up once and cached (SPEC §4.3
@@ -26,14 +28,9 @@ const (
 	cacheNamespace = "genesys-cloud"
 )
 
-// Cache is a persistent key/value store the adapter keeps its lookups in:
-// the tenant's state file in production. It has the method set of
-// source.Cache where that exists; any implementation must be safe for
-// concurrent use.
-type Cache interface {
-	CacheGet(ctx context.Context, namespace, key string) (value string, ok bool, err error)
-	CachePut(ctx context.Context, namespace, key, value string) error
-}
+// Cache is where looked-up people outlive the process: the tenant's
+// state file.
+type Cache = source.Cache
 
 // cachedPerson is a person in the persistent cache.
 type cachedPerson struct {

@@ -33,16 +33,7 @@ func (e *APIError) Is(target error) bool {
 	return target == source.ErrUnavailable && (e.Status >= 500 || e.Status == http.StatusRequestTimeout)
 }
 
-func (e *APIError) Error() string {
-	s := fmt.Sprintf("SuperOffice: %d %s", e.Status, http.StatusText(e.Status))
-	if e.Type != "" {
-		s += ": " + e.Type
-	}
-	if e.Message != "" {
-		s += ": " + e.Message
-	}
-	return s
-}
+func (e *APIError) Error() string { return httpclient.StatusMessage(e.Status, e.Type, e.Message) }
 
 // RateLimitError is a 429 still answered after the transport's retries.
 type RateLimitError struct {
@@ -55,9 +46,9 @@ func (e *RateLimitError) Is(target error) bool { return target == source.ErrUnav
 
 func (e *RateLimitError) Error() string {
 	if e.RetryAfter > 0 {
-		return fmt.Sprintf("SuperOffice rate limit: retry after %v", e.RetryAfter)
+		return httpclient.StatusMessage(http.StatusTooManyRequests, fmt.Sprintf("retry after %v", e.RetryAfter))
 	}
-	return "SuperOffice rate limit"
+	return httpclient.StatusMessage(http.StatusTooManyRequests)
 }
 
 // errUnauthorized is a 401 answered twice in a row: the token or ticket is
@@ -102,13 +93,14 @@ func (c *Client) redact(s string) string {
 	return s
 }
 
-// wrap adds the phrase of one layer to err and makes sure no secret, which
-// a hostile server could echo anywhere, shows in the result.
+// wrap adds the phrase of one layer to err, as "superoffice <operation>: …"
+// (the format every API's errors share), and makes sure no secret, which a
+// hostile server could echo anywhere, shows in the result.
 func (c *Client) wrap(err error, format string, args ...any) error {
 	if err == nil {
 		return nil
 	}
-	err = fmt.Errorf(format+": %w", append(args, err)...)
+	err = fmt.Errorf("superoffice "+format+": %w", append(args, err)...)
 	msg := err.Error()
 	if clean := c.redact(msg); clean != msg {
 		return source.Redacted(clean, kindOf(err))

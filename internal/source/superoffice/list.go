@@ -46,18 +46,18 @@ func (c *Client) Check(ctx context.Context) error {
 	q := url.Values{"$select": {"chatSessionId"}, "$orderBy": {"chatSessionId desc"}, "$top": {"1"}}
 	body, err := c.get(ctx, "sessions", c.endpoint("/ChatSession", q), nil)
 	if err != nil {
-		return c.wrap(err, "list SuperOffice chat sessions")
+		return c.wrap(err, "list chat sessions")
 	}
 	rows, _, err := decodeListPage(body)
 	if err != nil || len(rows) == 0 {
-		return c.wrap(err, "list SuperOffice chat sessions")
+		return c.wrap(err, "list chat sessions")
 	}
 	n := rows[0].id
 	if _, err := c.fetchSession(ctx, n); err != nil {
-		return c.wrap(err, "read SuperOffice chat session %d", n)
+		return c.wrap(err, "read chat session %d", n)
 	}
 	if _, err := c.fetchMessages(ctx, n, 0); err != nil {
-		return c.wrap(err, "read the messages of SuperOffice chat session %d", n)
+		return c.wrap(err, "read the messages of chat session %d", n)
 	}
 	return nil
 }
@@ -95,7 +95,7 @@ func (c *Client) list(ctx context.Context, since time.Time, fn func(listed) erro
 	)
 	for page := 1; next != ""; page++ {
 		if page > c.maxPages {
-			return c.wrap(source.Invalidf("more than %d pages", c.maxPages), "list SuperOffice chat sessions")
+			return c.wrap(source.Invalidf("more than %d pages", c.maxPages), "list chat sessions")
 		}
 		body, err := c.get(ctx, "sessions", next, nil)
 		if err != nil {
@@ -119,7 +119,7 @@ func (c *Client) list(ctx context.Context, since time.Time, fn func(listed) erro
 			}
 		}
 		if len(rows) > 0 && fresh == 0 {
-			return c.wrap(source.Invalidf("page %d repeats the rows of the page before it", page), "list SuperOffice chat sessions")
+			return c.wrap(source.Invalidf("page %d repeats the rows of the page before it", page), "list chat sessions")
 		}
 		skip += len(rows)
 		if next, err = c.nextPage(link, len(rows), skip, q, followed); err != nil {

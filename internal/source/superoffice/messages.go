@@ -33,7 +33,7 @@ const (
 func (c *Client) Messages(ctx context.Context, id, cursor string) ([]aggregate.Message, string, error) {
 	msgs, next, err := c.messages(ctx, id, cursor)
 	if err != nil {
-		return nil, "", c.wrap(err, "fetch messages of SuperOffice chat session %s", source.Clip(id, 64))
+		return nil, "", c.wrap(err, "fetch messages of chat session %s", source.Clip(id, 64))
 	}
 	return msgs, next, nil
 }

@@ -28,7 +28,7 @@ func errSessionNotFound(n int64) error {
 func (c *Client) Session(ctx context.Context, id string) (aggregate.Session, error) {
 	s, err := c.session(ctx, id)
 	if err != nil {
-		return aggregate.Session{}, c.wrap(err, "fetch SuperOffice chat session %s", source.Clip(id, 64))
+		return aggregate.Session{}, c.wrap(err, "fetch chat session %s", source.Clip(id, 64))
 	}
 	return s, nil
 }

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/syncworker/syncworker/internal/sandbox"
+	"github.com/syncworker/syncworker/internal/state"
+)
+
+// countLines counts the lines of out that start with prefix.
+func countLines(out, prefix string) int {
+	n := 0
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, prefix) {
+			n++
+		}
+	}
+	return n
+}
+
+// TestRun_ReloadAppliesTenantFiles runs `run` on a directory of tenant
+// files and asks it to reload them, as SIGHUP does: an added tenant is
+// scheduled, a removed one stopped (its state released), a changed one
+// replaced; a file that breaks keeps its tenant running and is logged as
+// an error.
+func TestRun_ReloadAppliesTenantFiles(t *testing.T) {
+	t.Parallel()
+	_, addr := newSandbox(t, 4, sandbox.Options{})
+	dir := t.TempDir()
+	// Schedules that do not fire during the test: passes come from
+	// -first-pass, at start and for each added or changed tenant.
+	const rare = "sync:\n  concurrency: 2\n"
+	acme := writeConfig(t, dir, "acme", addr, rare)
+	beta := writeConfig(t, dir, "beta", addr, rare)
+	for _, f := range []string{acme, beta} {
+		unlimited(t, f)
+		rewrite(t, f, `"* * * * *"`, `"0 0 1 1 *"`)
+	}
+
+	stop := make(chan struct{})
+	reload := make(chan struct{})
+	var out, errs lockedBuffer
+	done := make(chan int, 1)
+	go func() {
+		p := &Program{Stdout: &out, Stderr: &errs, Reload: reload}
+		done <- p.Run(context.Background(), stop, []string{"run", "-config", dir})
+	}()
+	waitUntil(t, "the first passes", func() bool {
+		return countLines(out.String(), "tenant=acme ") == 1 && countLines(out.String(), "tenant=beta ") == 1
+	})
+
+	// Remove beta, add gamma, change acme.
+	os.Remove(beta)
+	gamma := writeConfig(t, dir, "gamma", addr, rare)
+	unlimited(t, gamma)
+	rewrite(t, gamma, `"* * * * *"`, `"0 0 1 1 *"`)
+	rewrite(t, acme, "concurrency: 2", "concurrency: 3")
+	reload <- struct{}{}
+	waitUntil(t, "the reload", func() bool { return strings.Contains(errs.String(), `msg="tenant files reloaded"`) })
+	if want := `tenants=2 added=[gamma] changed=[acme] removed=[beta] kept_despite_broken_file=[] unusable_files=0`; !strings.Contains(errs.String(), want) {
+		t.Errorf("reload log lacks %q:\n%s", want, errs.String())
+	}
+	waitUntil(t, "passes of the added and the changed tenant", func() bool {
+		return countLines(out.String(), "tenant=gamma ") == 1 && countLines(out.String(), "tenant=acme ") == 2
+	})
+	waitUntil(t, "beta's state to be released", func() bool {
+		return state.Probe(filepath.Join(dir, "beta.db")) == nil
+	})
+	if l := strings.Split(out.String(), "\n"); strings.Contains(strings.Join(l, "\n"), "error=") {
+		t.Errorf("a pass failed:\n%s", out.String())
+	}
+
+	// Break acme's file: acme keeps running with its settings.
+	os.WriteFile(acme, []byte("tenant: acme\nschedule: [\n"), 0o600)
+	reload <- struct{}{}
+	waitUntil(t, "the second reload", func() bool {
+		return strings.Count(errs.String(), `msg="tenant files reloaded"`) == 2
+	})
+	for _, want := range []string{
+		`level=ERROR msg="reload: tenant file unusable; a tenant it gave keeps running with its previous settings" file=` + acme,
+		`tenants=2 added=[] changed=[] removed=[] kept_despite_broken_file=[acme] unusable_files=1`,
+	} {
+		if !strings.Contains(errs.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, errs.String())
+		}
+	}
+	if err := state.Probe(filepath.Join(dir, "acme.db")); !errors.Is(err, state.ErrLocked) {
+		t.Errorf("acme's state is not held any more (%v): the tenant was stopped", err)
+	}
+
+	close(stop)
+	select {
+	case code := <-done:
+		if code != exitOK {
+			t.Errorf("run exit %d after stop\n%s", code, errs.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("run did not stop")
+	}
+	for _, name := range []string{"acme", "gamma"} {
+		if err := state.Probe(filepath.Join(dir, name+".db")); err != nil {
+			t.Errorf("%s's state still held after run ended: %v", name, err)
+		}
+	}
+}
+
+// TestProcess_SIGHUPReloads: the binary reloads its tenant files on SIGHUP.
+func TestProcess_SIGHUPReloads(t *testing.T) {
+	t.Parallel()
+	_, addr := newSandbox(t, 2, sandbox.Options{})
+	dir := t.TempDir()
+	acme := writeConfig(t, dir, "acme", addr, "")
+	rewrite(t, acme, `"* * * * *"`, `"0 0 1 1 *"`)
+	p := start(t, "run", "-config", dir)
+	p.waitFor(t, "tenant=acme ", 1)
+	beta := writeConfig(t, dir, "beta", addr, "")
+	rewrite(t, beta, `"* * * * *"`, `"0 0 1 1 *"`)
+	p.cmd.Process.Signal(syscall.SIGHUP)
+	p.waitFor(t, "tenant=beta ", 1)
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if code := p.wait(t, 30*time.Second); code != exitOK {
+		t.Errorf("exit %d\n%s", code, p.errOut)
+	}
+	if !strings.Contains(p.errOut.String(), "added=[beta]") {
+		t.Errorf("no reload logged:\n%s", p.errOut)
+	}
+}
+
+// rewrite replaces old by new in file.
+func rewrite(t *testing.T, file, old, new string) {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), old) {
+		t.Fatalf("%s has no %q", file, old)
+	}
+	if err := os.WriteFile(file, []byte(strings.Replace(string(b), old, new, 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
