@@ -22,6 +22,9 @@ func Aggregate(s Session, msgs []Message, opt Options) Card {
 		FirstReplyWait: firstReplyWait(s.LiveChats, msgs),
 		Active:         true,
 	}
+	if s.TranscriptMissing && len(msgs) == 0 {
+		c.TranscriptMissing = true
+	}
 	for _, m := range msgs {
 		if !m.Sender.Type.Known() {
 			c.UnknownSenders++

@@ -114,7 +114,23 @@ func TestAggregate(t *testing.T) {
 		{
 			name:  "empty transcript",
 			s:     session(StatusActive),
-			check: func(t *testing.T, c Card) { eq(t, "MessageCount", c.MessageCount, 0); eq(t, "ChatLog", c.ChatLog, "") },
+			check: func(t *testing.T, c Card) {
+				eq(t, "MessageCount", c.MessageCount, 0)
+				eq(t, "ChatLog", c.ChatLog, "")
+				eq(t, "TranscriptMissing", c.TranscriptMissing, false)
+			},
+		},
+		{
+			name: "transcript not delivered yet: count and log without value",
+			s: func() Session {
+				s := session(StatusActive)
+				s.TranscriptMissing = true
+				return s
+			}(),
+			check: func(t *testing.T, c Card) {
+				eq(t, "TranscriptMissing", c.TranscriptMissing, true)
+				eq(t, "FirstReplyWait", c.FirstReplyWait == nil, true)
+			},
 		},
 		{
 			name: "duplicate seq counted once, out of order sorted",

@@ -57,6 +57,11 @@ type Session struct {
 	// ReopenableUntil, when set on an ended session, is when the platform
 	// stops letting the customer reopen it; until then it is not final.
 	ReopenableUntil time.Time
+	// TranscriptMissing is set by a platform whose messages arrive as one
+	// file after the chat (CCAI Platform) while that file is not there:
+	// the card's message count and chat log then have no value, rather
+	// than 0 and an empty log (SPEC §4.3.3).
+	TranscriptMissing bool
 }
 
 // Ended reports whether the platform says the session is over.
@@ -153,6 +158,9 @@ type Card struct {
 	// UnknownSenders counts messages whose sender type is not one of the
 	// four known ones; they are shown as system messages.
 	UnknownSenders int `json:"unknown_senders,omitempty"`
+	// TranscriptMissing: the platform has not delivered the transcript;
+	// ChatLog and MessageCount are "no value", not "" and 0.
+	TranscriptMissing bool `json:"transcript_missing,omitempty"`
 }
 
 // Options are the inputs to Aggregate that do not come from the transcript.

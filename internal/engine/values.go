@@ -23,8 +23,13 @@ func (e *Engine) attributes(ctx context.Context, c aggregate.Card, recheck bool)
 			out[code] = vs
 		}
 	}
-	set(a.ChatLog, esm.String(c.ChatLog))
-	set(a.MessageCount, esm.Number(int64(c.MessageCount)))
+	if c.TranscriptMissing {
+		set(a.ChatLog)
+		set(a.MessageCount)
+	} else {
+		set(a.ChatLog, esm.String(c.ChatLog))
+		set(a.MessageCount, esm.Number(int64(c.MessageCount)))
+	}
 	set(a.StartTime, esm.DateTime(c.StartTime))
 	set(a.EndTime)
 	if c.EndTime != nil {

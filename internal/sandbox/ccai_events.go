@@ -459,6 +459,8 @@ func (p *ccaiPlatform) express(sess aggregate.Session, msgs []aggregate.Message)
 	}
 	s.LiveChats = []aggregate.LiveChat{lc}
 	if !s.Ended() {
+		// The transcript file lands after the chat ends.
+		s.TranscriptMissing = true
 		return s, nil
 	}
 	var out []aggregate.Message

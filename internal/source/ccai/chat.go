@@ -163,6 +163,7 @@ func (c *Client) Session(ctx context.Context, id string) (aggregate.Session, err
 	}
 	tr, trErr := c.readTranscript(id)
 	s := c.session(id, &t, &h, tr)
+	s.TranscriptMissing = trErr != nil
 	for i := range s.LiveChats[0].Agents {
 		a := &s.LiveChats[0].Agents[i]
 		if a.Email, err = c.agentEmail(ctx, a.ID); err != nil {
