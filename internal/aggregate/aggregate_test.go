@@ -112,8 +112,8 @@ func TestAggregate(t *testing.T) {
 			},
 		},
 		{
-			name:  "empty transcript",
-			s:     session(StatusActive),
+			name: "empty transcript",
+			s:    session(StatusActive),
 			check: func(t *testing.T, c Card) {
 				eq(t, "MessageCount", c.MessageCount, 0)
 				eq(t, "ChatLog", c.ChatLog, "")
