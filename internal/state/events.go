@@ -15,9 +15,11 @@ import (
 // AddEvent stores one event of session in namespace, happening at at and
 // received at received. digest identifies the event's content: an event
 // whose digest is stored already for the session is not stored again, and
-// added is false. It returns once the event is committed.
+// added is false. It returns once the event is committed and synced to the
+// disk (synchronous=FULL), so that an event the platform was told was
+// accepted survives a power loss too.
 func (s *Store) AddEvent(ctx context.Context, namespace, session string, at, received time.Time, digest string, body []byte) (added bool, err error) {
-	err = s.tx(ctx, func(tx *sql.Tx) error {
+	err = s.durableTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO source_events (namespace, session_id, event_at, received_at, digest, body)
 			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (namespace, session_id, digest) DO NOTHING`,
 			namespace, session, unixNano(at), unixNano(received), digest, body)

@@ -126,3 +126,27 @@ func TestOpen_MigratesSchema7(t *testing.T) {
 		t.Errorf("events after migration: %v", got)
 	}
 }
+
+// Events are committed through the connection that syncs every commit to
+// the disk (an accepted event must survive a power loss); the rest of the
+// state keeps synchronous=NORMAL, which survives a crash of the process.
+func TestStore_EventsCommitWithSynchronousFull(t *testing.T) {
+	t.Parallel()
+	s := open(t)
+	var durable, normal int
+	if err := s.durable.QueryRow(`PRAGMA synchronous`).Scan(&durable); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.db.QueryRow(`PRAGMA synchronous`).Scan(&normal); err != nil {
+		t.Fatal(err)
+	}
+	if durable != 2 || normal != 1 {
+		t.Errorf("synchronous: events %d, state %d; want 2 (FULL) and 1 (NORMAL)", durable, normal)
+	}
+	if _, err := s.AddEvent(ctx, "ccai", "c1", time.Unix(1, 0), time.Unix(2, 0), "d", []byte("{}")); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.CountEvents(ctx, "ccai"); err != nil || n != 1 {
+		t.Errorf("events after AddEvent: %d, %v", n, err)
+	}
+}

@@ -25,10 +25,14 @@ var migrationFS embed.FS
 // Store is an open state file. Its methods are safe for concurrent use;
 // each one is a single transaction.
 type Store struct {
-	db   *sql.DB
-	lock *os.File
-	path string
-	now  func() time.Time
+	db *sql.DB
+	// durable is a second connection to the file that commits with
+	// synchronous=FULL: what it commits survives a power loss, not only
+	// a crash of the process. Events answered 202 are written through it.
+	durable *sql.DB
+	lock    *os.File
+	path    string
+	now     func() time.Time
 }
 
 // Open opens the state file at path, creating it and its parent directories
@@ -59,13 +63,17 @@ func (s *Store) open() error {
 	// Each connection keeps its prepared statements: a pass looks up every
 	// active session, and preparing the same query each time cost more than
 	// running it.
-	dsn := s.path + "?_journal_mode=WAL&_busy_timeout=10000&_foreign_keys=on&_txlock=immediate&_synchronous=NORMAL&_stmt_cache_size=32"
-	db, err := sql.Open("sqlite3", dsn)
+	const dsn = "?_journal_mode=WAL&_busy_timeout=10000&_foreign_keys=on&_txlock=immediate&_stmt_cache_size=32"
+	db, err := sql.Open("sqlite3", s.path+dsn+"&_synchronous=NORMAL")
 	if err != nil {
 		return err
 	}
 	s.db = db
 	db.SetMaxOpenConns(4)
+	if s.durable, err = sql.Open("sqlite3", s.path+dsn+"&_synchronous=FULL"); err != nil {
+		return err
+	}
+	s.durable.SetMaxOpenConns(1)
 	if err := s.migrate(); err != nil {
 		return describe(err)
 	}
@@ -181,6 +189,9 @@ func (s *Store) SetClock(now func() time.Time) { s.now = now }
 // Close closes the database, then releases the lock.
 func (s *Store) Close() error {
 	var err error
+	if s.durable != nil {
+		s.durable.Close()
+	}
 	if s.db != nil {
 		err = s.db.Close()
 	}
@@ -222,7 +233,19 @@ func (s *Store) migrate() error {
 
 // tx runs fn in one immediate transaction.
 func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	return txOn(ctx, s.db, fn)
+}
+
+// durableTx is tx on the connection that commits with synchronous=FULL.
+func (s *Store) durableTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	if s.durable == nil {
+		return errors.New("state opened read-only")
+	}
+	return txOn(ctx, s.durable, fn)
+}
+
+func txOn(ctx context.Context, db *sql.DB, fn func(*sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return describe(err)
 	}
