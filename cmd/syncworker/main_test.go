@@ -81,6 +81,7 @@ func newSandbox(t *testing.T, n int, opts sandbox.Options) (*sandbox.Server, str
 		opts.ChatToken, opts.Login, opts.Password = sandboxChatToken, sandboxLogin, sandboxPassword
 	}
 	sb := sandbox.New(opts)
+	t.Cleanup(func() { sb.Close() })
 	if n > 0 {
 		if _, err := sb.Generate(sandbox.GenOptions{Sessions: n, MessagesPerSession: 6, Agents: 3, Seed: 1}); err != nil {
 			t.Fatal(err)

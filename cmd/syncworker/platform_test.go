@@ -31,6 +31,7 @@ func TestSandboxTenantOfEachPlatform(t *testing.T) {
 	t.Parallel()
 	for _, name := range sandbox.Platforms() {
 		sb := sandbox.New(sandbox.Options{Platform: name, ChatToken: sandboxChatToken})
+		t.Cleanup(func() { sb.Close() })
 		cfg, err := sandboxTenant("x", "127.0.0.1:9", t.TempDir(), sb.ChatConfig("http://127.0.0.1:9"), "")
 		if err != nil {
 			t.Errorf("%s: the tenant file does not parse: %v", name, err)

@@ -130,9 +130,11 @@ func (c *sandboxCmd) validate() error {
 	if len(errs) == 0 {
 		// The tenant flags are checked by the config loader itself, on the
 		// file the sandbox would print.
-		if _, err := c.tenantFile("127.0.0.1:1", sandbox.New(sandbox.Options{Platform: c.platform})); err != nil {
+		sb := sandbox.New(sandbox.Options{Platform: c.platform})
+		if _, err := c.tenantFile("127.0.0.1:1", sb); err != nil {
 			errs = append(errs, err)
 		}
+		sb.Close()
 	}
 	return errors.Join(errs...)
 }
@@ -168,6 +170,7 @@ func (c *sandboxCmd) run(ctx context.Context, stop <-chan struct{}) error {
 		Faults:         sandbox.Faults{Chat: c.fault, ESM: c.fault},
 		TranscriptsDir: c.transcripts,
 	})
+	defer sb.Close()
 	if fake := sb.CCAI(); fake != nil && c.ccaiEvents != "" {
 		fake.SetWebhook(c.ccaiEvents, "")
 		go c.publishCCAI(ctx, stop, fake)

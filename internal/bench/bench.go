@@ -250,6 +250,7 @@ func (o *Options) newEnv(ctx context.Context, sessions int, latency time.Duratio
 func (e *env) close() {
 	e.t.Close()
 	e.srv.Close()
+	e.sb.Close()
 }
 
 // measureOnce measures one cold pass over a sandbox of its own.
@@ -356,7 +357,9 @@ func (o *Options) measureMemory(ctx context.Context, n int) (Scenario, error) {
 	defer os.RemoveAll(dir)
 	so := o.Sandbox
 	so.Platform = o.Platform
-	chat := sandbox.New(so).ChatConfig("http://" + addr)
+	local := sandbox.New(so)
+	defer local.Close()
+	chat := local.ChatConfig("http://" + addr)
 	cfg, err := o.Config("bench", addr, dir, chat, fmt.Sprintf("sync:\n  concurrency: %d\n  pass_timeout: 1h\n", o.Concurrency))
 	if err != nil {
 		return Scenario{}, err
@@ -381,6 +384,7 @@ func (o *Options) rateCheck(ctx context.Context) (*Rate, error) {
 	so := o.Sandbox
 	so.Platform = o.Platform
 	sb := sandbox.New(so)
+	defer sb.Close()
 	if _, err := sb.Generate(sandbox.GenOptions{Sessions: 60, MessagesPerSession: o.Messages, Agents: 20, Seed: 7, EndedShare: -1}); err != nil {
 		return nil, err
 	}

@@ -94,6 +94,7 @@ func newHarnessWith(t *testing.T, extra string, opts func(*sandbox.Options)) *ha
 		opts(&o)
 	}
 	h.sb = sandbox.New(o)
+	t.Cleanup(func() { h.sb.Close() })
 	h.srv = httptest.NewServer(esmspec.Wrap(t, h.sb))
 	t.Cleanup(h.srv.Close)
 	yaml := fmt.Sprintf(`tenant: test

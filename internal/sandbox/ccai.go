@@ -50,8 +50,10 @@ type ccaiPlatform struct {
 	agents  map[ccaiAgentKey]int64
 	people  map[int64]ccaiAgentKey
 	// dir is where transcripts are dropped; made on first use unless
-	// Options.TranscriptsDir names it.
-	dir string
+	// Options.TranscriptsDir names it (then madeDir is set, and Close
+	// removes it).
+	dir     string
+	madeDir bool
 	// hook, when set, receives the events; posted remembers the events
 	// each chat was sent, written the transcripts dropped.
 	hook    *ccaiWebhook
@@ -93,9 +95,21 @@ func (p *ccaiPlatform) transcriptsDir(s *Server) string {
 		p.dir = s.opts.TranscriptsDir
 		if p.dir == "" {
 			p.dir, _ = os.MkdirTemp("", "syncworker-ccai-transcripts-")
+			p.madeDir = p.dir != ""
 		}
 	}
 	return p.dir
+}
+
+// close removes the transcripts directory the fake made for itself.
+func (p *ccaiPlatform) close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.madeDir {
+		return nil
+	}
+	p.madeDir = false
+	return os.RemoveAll(p.dir)
 }
 
 func (p *ccaiPlatform) sessionID(domainID string) string {

@@ -48,6 +48,7 @@ func newFixture(t *testing.T, opts Options) *fixture {
 		opts.Now = c.Now
 	}
 	s := New(opts)
+	t.Cleanup(func() { s.Close() })
 	ts := httptest.NewServer(s)
 	t.Cleanup(ts.Close)
 	return &fixture{Server: s, clock: c, ts: ts, t: t}

@@ -94,6 +94,16 @@ func (s *Server) Express(sess aggregate.Session, msgs []aggregate.Message) (aggr
 // domainID: what its API answers to and its card carries.
 func (s *Server) PlatformSessionID(domainID string) string { return s.plat.sessionID(domainID) }
 
+// Close releases what the server's chat platform holds outside memory
+// (the CCAI Platform fake's own transcripts directory). The server keeps
+// answering; call it when done with the server.
+func (s *Server) Close() error {
+	if c, ok := s.plat.(interface{ close() error }); ok {
+		return c.close()
+	}
+	return nil
+}
+
 // ChatRoutes are the routes of the server's chat platform.
 func (s *Server) ChatRoutes() ChatRoutes { return s.plat.chatRoutes() }
 
