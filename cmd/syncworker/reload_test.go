@@ -147,3 +147,44 @@ func rewrite(t *testing.T, file, old, new string) {
 		t.Fatal(err)
 	}
 }
+
+// TestRun_ReloadForgetsRemovedTenantsMetrics: a tenant a reload removed
+// leaves /metrics, or its frozen last-success time and failing count
+// would page someone for a tenant that is gone.
+func TestRun_ReloadForgetsRemovedTenantsMetrics(t *testing.T) {
+	t.Parallel()
+	_, addr := newSandbox(t, 2, sandbox.Options{})
+	dir := t.TempDir()
+	files := map[string]string{}
+	for _, name := range []string{"acme", "beta"} {
+		files[name] = writeConfig(t, dir, name, addr, "")
+		unlimited(t, files[name])
+		rewrite(t, files[name], `"* * * * *"`, `"0 0 1 1 *"`)
+	}
+	reload := make(chan struct{})
+	lis, out, stop := listeningRunWith(t, &Program{Reload: reload}, "-config", dir)
+	defer stop()
+	waitFor(t, 30*time.Second, "the first passes", func() bool {
+		return strings.Contains(out.String(), "tenant=acme ") && strings.Contains(out.String(), "tenant=beta ")
+	})
+	series := func(tenant string) int {
+		n := 0
+		for _, f := range scrape(t, lis) {
+			for _, s := range f.samples {
+				if s.labels["tenant"] == tenant {
+					n++
+				}
+			}
+		}
+		return n
+	}
+	if series("beta") == 0 {
+		t.Fatal("no series of beta before the reload")
+	}
+	os.Remove(files["beta"])
+	reload <- struct{}{}
+	waitFor(t, 20*time.Second, "beta's series to leave /metrics", func() bool { return series("beta") == 0 })
+	if series("acme") == 0 {
+		t.Error("acme's series went too")
+	}
+}
