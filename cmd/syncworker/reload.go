@@ -73,9 +73,9 @@ func (c *runCmd) reload(s gocron.Scheduler) {
 			jobs = append(jobs, prev)
 			continue
 		}
-		j := &job{cfg: cfg, fp: fp}
+		j := &job{cfg: cfg, fp: fp, since: c.p.Now()}
 		if ok {
-			j.prev = prev
+			j.prev, j.since = prev, prev.since
 			c.retire(s, prev, false)
 			changed = append(changed, cfg.Tenant)
 		} else {

@@ -3,13 +3,16 @@ package main
 import (
 	"context"
 	"errors"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/syncworker/syncworker/internal/config"
 	"github.com/syncworker/syncworker/internal/sandbox"
 	"github.com/syncworker/syncworker/internal/state"
 )
@@ -186,5 +189,66 @@ func TestRun_ReloadForgetsRemovedTenantsMetrics(t *testing.T) {
 	waitFor(t, 20*time.Second, "beta's series to leave /metrics", func() bool { return series("beta") == 0 })
 	if series("acme") == 0 {
 		t.Error("acme's series went too")
+	}
+}
+
+// TestRun_ReloadAddedTenantIsGivenItsScheduleToPass: /readyz gives a
+// tenant a reload added twice its schedule from the reload, not from the
+// start of the process, before it counts its missing pass against it.
+func TestRun_ReloadAddedTenantIsGivenItsScheduleToPass(t *testing.T) {
+	t.Parallel()
+	_, addr := newSandbox(t, 2, sandbox.Options{})
+	dir := t.TempDir()
+	acme := writeConfig(t, dir, "acme", addr, "")
+	rewrite(t, acme, `"* * * * *"`, `"0 0 1 1 *"`)
+	var clock atomic.Int64
+	clock.Store(time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC).UnixNano())
+	now := func() time.Time { return time.Unix(0, clock.Load()) }
+	reload := make(chan struct{})
+	lis, _, stop := listeningRunWith(t, &Program{Reload: reload, Now: now}, "-config", dir, "-first-pass=false")
+	defer stop()
+	if code, body := get(t, lis, "/readyz"); code != http.StatusOK {
+		t.Fatalf("/readyz at start: %d %s", code, body)
+	}
+
+	// An hour later a tenant on a five-minute schedule is added.
+	clock.Add(int64(time.Hour))
+	beta := writeConfig(t, dir, "beta", addr, "")
+	rewrite(t, beta, `"* * * * *"`, `"*/5 * * * *"`)
+	reload <- struct{}{}
+	waitFor(t, 20*time.Second, "beta on the status page", func() bool {
+		_, page := get(t, lis, "/")
+		return strings.Contains(page, `id="tenant-beta"`)
+	})
+	if code, body := get(t, lis, "/readyz"); code != http.StatusOK {
+		t.Errorf("/readyz just after beta was added: %d %s", code, body)
+	}
+	// Eleven minutes without a pass are too many.
+	clock.Add(int64(11 * time.Minute))
+	if code, body := get(t, lis, "/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "tenant beta: ") {
+		t.Errorf("/readyz 11 minutes after beta was added: %d %s", code, body)
+	}
+}
+
+// TestFleet_ReplaceForgetsRemovedTenantsLastPass: a tenant removed and
+// added again is not held to the fatal pass it had before.
+func TestFleet_ReplaceForgetsRemovedTenantsLastPass(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cfgs, broken := config.LoadEach([]string{writeConfig(t, dir, "beta", "127.0.0.1:1", "")})
+	if len(broken) > 0 {
+		t.Fatal(broken[0])
+	}
+	now := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	p := &Program{Now: func() time.Time { return now }}
+	f := newFleet(p, []*job{{cfg: cfgs[0], since: now}}, nil)
+	f.passed("beta", now, errors.New("esm log in: 401 Unauthorized"))
+	if got := f.NotReady(now); len(got) != 1 {
+		t.Fatalf("NotReady after a fatal pass: %q", got)
+	}
+	f.replace(nil, nil)
+	f.replace([]*job{{cfg: cfgs[0], since: now}}, nil)
+	if got := f.NotReady(now); len(got) != 0 {
+		t.Errorf("NotReady of the tenant added again: %q", got)
 	}
 }

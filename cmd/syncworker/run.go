@@ -81,6 +81,10 @@ type job struct {
 	kick   chan struct{}
 	// starts counts the passes that began, under mu.
 	starts atomic.Int64
+	// since is when run took the tenant on (start-up, or the reload that
+	// added it): a tenant that has not passed yet is ready until twice its
+	// schedule after that.
+	since time.Time
 }
 
 // open opens j's tenant when it is not yet open, and logs why it cannot.
@@ -129,7 +133,7 @@ func (c *runCmd) run(ctx context.Context, stop <-chan struct{}) error {
 	worst, usable := ts.code(), 0
 	var jobs []*job
 	for _, cfg := range ts.cfgs {
-		j := &job{cfg: cfg, reset: c.reset, fp: fingerprint(cfg), kick: make(chan struct{}, 1)}
+		j := &job{cfg: cfg, reset: c.reset, fp: fingerprint(cfg), kick: make(chan struct{}, 1), since: c.p.Now()}
 		jobs = append(jobs, j)
 		if err := c.open(ctx, j); err != nil {
 			worst = max(worst, exitCode(err))
