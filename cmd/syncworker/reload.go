@@ -73,7 +73,7 @@ func (c *runCmd) reload(s gocron.Scheduler) {
 			jobs = append(jobs, prev)
 			continue
 		}
-		j := &job{cfg: cfg, fp: fp, since: c.p.Now()}
+		j := &job{cfg: cfg, fp: fp, since: c.p.Now(), retired: make(chan struct{})}
 		if ok {
 			j.prev, j.since = prev, prev.since
 			c.retire(s, prev, false)
@@ -125,6 +125,9 @@ func (c *runCmd) retire(s gocron.Scheduler, j *job, removed bool) {
 		c.p.logger.Warn("reload: job already gone from the scheduler", "tenant", j.cfg.Tenant, "err", err)
 	}
 	j.gone.Store(true)
+	if j.retired != nil {
+		j.retiredOnce.Do(func() { close(j.retired) })
+	}
 	c.retired.Add(1)
 	go func() {
 		defer c.retired.Done()

@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -250,5 +252,33 @@ func TestFleet_ReplaceForgetsRemovedTenantsLastPass(t *testing.T) {
 	f.replace([]*job{{cfg: cfgs[0], since: now}}, nil)
 	if got := f.NotReady(now); len(got) != 0 {
 		t.Errorf("NotReady of the tenant added again: %q", got)
+	}
+}
+
+// TestRun_ReloadEndsReplacedTenantsExtraPasses: the goroutine that runs a
+// tenant's event-driven extra passes ends when a reload replaces the
+// tenant, instead of piling up, one per reload, until run stops. Not
+// parallel: it counts goroutines by their stacks.
+func TestRun_ReloadEndsReplacedTenantsExtraPasses(t *testing.T) {
+	_, addr := newSandbox(t, 2, sandbox.Options{})
+	dir := t.TempDir()
+	acme := writeConfig(t, dir, "acme", addr, "sync:\n  concurrency: 2\n")
+	unlimited(t, acme)
+	rewrite(t, acme, `"* * * * *"`, `"0 0 1 1 *"`)
+	reload := make(chan struct{})
+	_, out, stop := listeningRunWith(t, &Program{Reload: reload}, "-config", dir, "-first-pass=false")
+	defer stop()
+	extraLoops := func() int {
+		buf := make([]byte, 1<<22)
+		return strings.Count(string(buf[:runtime.Stack(buf, true)]), "(*runCmd).extraPasses.func")
+	}
+	waitFor(t, 10*time.Second, "the extra-pass loop of acme", func() bool { return extraLoops() == 1 })
+	for i := range 5 {
+		rewrite(t, acme, fmt.Sprintf("concurrency: %d", i+2), fmt.Sprintf("concurrency: %d", i+3))
+		reload <- struct{}{}
+	}
+	waitFor(t, 10*time.Second, "one extra-pass loop after five reloads", func() bool { return extraLoops() == 1 })
+	if strings.Contains(out.String(), "error=") {
+		t.Errorf("a pass failed:\n%s", out.String())
 	}
 }

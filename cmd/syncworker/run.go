@@ -81,6 +81,10 @@ type job struct {
 	kick   chan struct{}
 	// starts counts the passes that began, under mu.
 	starts atomic.Int64
+	// retired is closed when a reload removed or replaced the job: its
+	// extra passes end then.
+	retired     chan struct{}
+	retiredOnce sync.Once
 	// since is when run took the tenant on (start-up, or the reload that
 	// added it): a tenant that has not passed yet is ready until twice its
 	// schedule after that.
@@ -133,7 +137,8 @@ func (c *runCmd) run(ctx context.Context, stop <-chan struct{}) error {
 	worst, usable := ts.code(), 0
 	var jobs []*job
 	for _, cfg := range ts.cfgs {
-		j := &job{cfg: cfg, reset: c.reset, fp: fingerprint(cfg), kick: make(chan struct{}, 1), since: c.p.Now()}
+		j := &job{cfg: cfg, reset: c.reset, fp: fingerprint(cfg), kick: make(chan struct{}, 1), since: c.p.Now(),
+			retired: make(chan struct{})}
 		jobs = append(jobs, j)
 		if err := c.open(ctx, j); err != nil {
 			worst = max(worst, exitCode(err))
