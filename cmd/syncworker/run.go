@@ -285,6 +285,11 @@ func (c *runCmd) passHeld(ctx context.Context, stop <-chan struct{}, j *job) {
 		return
 	}
 	if err := c.open(ctx, j); err != nil {
+		// A pass that cannot open the state is a fatal one, for /readyz
+		// as for once's exit status.
+		if c.fleet != nil {
+			c.fleet.passed(j.cfg.Tenant, c.p.Now(), err)
+		}
 		fmt.Fprintln(c.p.Stdout, summaryLine(engine.Summary{Tenant: j.cfg.Tenant}, err))
 		return
 	}
