@@ -103,6 +103,8 @@ func (c *runCmd) extraPasses(ctx context.Context, stop <-chan struct{}, j *job) 
 				return
 			case <-stop:
 				return
+			case <-j.retired:
+				return
 			case <-j.kick:
 			}
 			if j.gone.Load() {

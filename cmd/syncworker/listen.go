@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -45,11 +46,18 @@ func (f *fleet) passed(tenant string, at time.Time, err error) {
 	f.mu.Unlock()
 }
 
-// replace makes jobs and broken the tenants of the fleet (a reload).
+// replace makes jobs and broken the tenants of the fleet (a reload). The
+// last pass of a tenant it no longer has is forgotten: were the tenant
+// added again, an old fatal pass would not count against it.
 func (f *fleet) replace(jobs []*job, broken []*config.FileError) {
 	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.jobs, f.broken = jobs, broken
-	f.mu.Unlock()
+	for name := range f.last {
+		if !slices.ContainsFunc(jobs, func(j *job) bool { return j.cfg.Tenant == name }) {
+			delete(f.last, name)
+		}
+	}
 }
 
 // Status implements web.Source.
@@ -66,7 +74,8 @@ func (f *fleet) Status(ctx context.Context) status.Report {
 
 // NotReady implements web.Source: every tenant's last pass must not have
 // been fatal, nor be older than twice its schedule (SPEC §8); a tenant
-// that has not passed yet gets that long from the start of the process.
+// that has not passed yet gets that long from when run took it on (the
+// start of the process, or the reload that added it).
 func (f *fleet) NotReady(now time.Time) []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -81,11 +90,20 @@ func (f *fleet) NotReady(now time.Time) []string {
 		case ok && limit > 0 && now.Sub(lp.at) > limit:
 			reasons = append(reasons, fmt.Sprintf("tenant %s: last pass at %s is older than twice its schedule (%s)", name,
 				lp.at.UTC().Format(time.RFC3339), limit))
-		case !ok && limit > 0 && now.Sub(f.started) > limit:
-			reasons = append(reasons, fmt.Sprintf("tenant %s: no pass since the start at %s", name, f.started.UTC().Format(time.RFC3339)))
+		case !ok && limit > 0 && now.Sub(f.since(j)) > limit:
+			reasons = append(reasons, fmt.Sprintf("tenant %s: no pass since it was scheduled at %s", name, f.since(j).UTC().Format(time.RFC3339)))
 		}
 	}
 	return reasons
+}
+
+// since is when run took j on; the start of the fleet for a job that does
+// not say.
+func (f *fleet) since(j *job) time.Time {
+	if j.since.IsZero() {
+		return f.started
+	}
+	return j.since
 }
 
 // listen serves the web endpoints on addr until ctx ends, and returns

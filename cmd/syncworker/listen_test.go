@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/syncworker/syncworker/internal/engine"
 	"github.com/syncworker/syncworker/internal/sandbox"
 )
 
@@ -148,23 +149,29 @@ func (f *dtoFamily) sum(want map[string]string) float64 {
 // endpoints and the status page.
 func TestRun_ListenServesMetricsHealthAndStatus(t *testing.T) {
 	t.Parallel()
-	sb, sbAddr := newSandbox(t, 20, sandbox.Options{})
-	sb.SetFaults(sandbox.Faults{ESM: sandbox.Fault{Latency: 30 * time.Millisecond}})
+	_, sbAddr := newSandbox(t, 20, sandbox.Options{})
 	file := writeConfig(t, t.TempDir(), "acme", sbAddr, "sync:\n  concurrency: 2\n")
 	unlimited(t, file)
-	addr, out, stop := listeningRun(t, "-config", file)
+	// Every write waits, once ESM confirmed it, until the test has
+	// scraped: the first scrape is surely taken during the pass.
+	release := make(chan struct{})
+	releaseOnce := sync.OnceFunc(func() { close(release) })
+	p := &Program{Hooks: engine.Hooks{AfterPatch: func(string) error { <-release; return nil }}}
+	addr, out, stop := listeningRunWith(t, p, "-config", file)
 	defer stop()
+	defer releaseOnce()
 
 	if code, body := get(t, addr, "/healthz"); code != http.StatusOK || body != "ok\n" {
 		t.Errorf("/healthz: %d %q", code, body)
 	}
-	// During the first pass: requests are counted before it ends.
+	// During the first pass: its requests are counted before it ends.
 	waitFor(t, 20*time.Second, "requests during the pass", func() bool {
-		return scrape(t, addr)["syncworker_requests_total"].sum(map[string]string{"tenant": "acme", "api": "esm"}) > 0
+		return scrape(t, addr)["syncworker_requests_total"].sum(map[string]string{"tenant": "acme", "api": "esm", "endpoint": "PATCH"}) > 0
 	})
-	if strings.Contains(out.String(), "tenant=acme") {
-		t.Log("the pass ended before the first scrape; the scrape still saw its requests")
+	if m := scrape(t, addr); m["syncworker_passes_total"].sum(map[string]string{"tenant": "acme"}) != 0 || strings.Contains(out.String(), "tenant=acme") {
+		t.Fatal("the pass ended before the scrape, though its writes wait for it")
 	}
+	releaseOnce()
 	waitFor(t, 30*time.Second, "the first pass", func() bool { return strings.Contains(out.String(), "tenant=acme") })
 	m := scrape(t, addr)
 	if n := m["syncworker_passes_total"].sum(map[string]string{"tenant": "acme", "kind": "sync", "result": "ok"}); n != 1 {

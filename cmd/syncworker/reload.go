@@ -63,6 +63,7 @@ func (c *runCmd) reload(s gocron.Scheduler) {
 	var (
 		jobs                          []*job
 		added, changed, removed, kept []string
+		gone                          []*job
 	)
 	for _, cfg := range cfgs {
 		prev, ok := old[cfg.Tenant]
@@ -72,10 +73,10 @@ func (c *runCmd) reload(s gocron.Scheduler) {
 			jobs = append(jobs, prev)
 			continue
 		}
-		j := &job{cfg: cfg, fp: fp}
+		j := &job{cfg: cfg, fp: fp, since: c.p.Now(), retired: make(chan struct{})}
 		if ok {
-			j.prev = prev
-			c.retire(s, prev)
+			j.prev, j.since = prev, prev.since
+			c.retire(s, prev, false)
 			changed = append(changed, cfg.Tenant)
 		} else {
 			added = append(added, cfg.Tenant)
@@ -94,11 +95,16 @@ func (c *runCmd) reload(s gocron.Scheduler) {
 			kept = append(kept, name)
 			continue
 		}
-		c.retire(s, j)
+		gone = append(gone, j)
 		removed = append(removed, name)
 	}
 	sort.Slice(jobs, func(a, b int) bool { return jobs[a].cfg.Tenant < jobs[b].cfg.Tenant })
 	c.setTenants(jobs, broken)
+	// After setTenants: a removed tenant's metrics are dropped only when
+	// the fleet no longer has it.
+	for _, j := range gone {
+		c.retire(s, j, true)
+	}
 	for _, b := range broken {
 		c.p.logger.Error("reload: tenant file unusable; a tenant it gave keeps running with its previous settings",
 			"file", b.File, "err", b.Error())
@@ -112,15 +118,24 @@ func (c *runCmd) reload(s gocron.Scheduler) {
 
 // retire stops scheduling j and closes its state once its running pass,
 // if any, has finished. A job that replaces it waits for that before it
-// opens the same state.
-func (c *runCmd) retire(s gocron.Scheduler, j *job) {
+// opens the same state. removed says no job replaces it: its tenant's
+// metrics are dropped then, unless a later reload brought it back.
+func (c *runCmd) retire(s gocron.Scheduler, j *job, removed bool) {
 	if err := s.RemoveJob(j.id); err != nil {
 		c.p.logger.Warn("reload: job already gone from the scheduler", "tenant", j.cfg.Tenant, "err", err)
 	}
 	j.gone.Store(true)
+	if j.retired != nil {
+		j.retiredOnce.Do(func() { close(j.retired) })
+	}
 	c.retired.Add(1)
 	go func() {
 		defer c.retired.Done()
 		j.close()
+		if removed && c.p.metrics != nil {
+			if _, back := c.fleet.job(j.cfg.Tenant); !back {
+				c.p.metrics.Forget(j.cfg.Tenant)
+			}
+		}
 	}()
 }

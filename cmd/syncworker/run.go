@@ -81,6 +81,14 @@ type job struct {
 	kick   chan struct{}
 	// starts counts the passes that began, under mu.
 	starts atomic.Int64
+	// retired is closed when a reload removed or replaced the job: its
+	// extra passes end then.
+	retired     chan struct{}
+	retiredOnce sync.Once
+	// since is when run took the tenant on (start-up, or the reload that
+	// added it): a tenant that has not passed yet is ready until twice its
+	// schedule after that.
+	since time.Time
 }
 
 // open opens j's tenant when it is not yet open, and logs why it cannot.
@@ -129,7 +137,8 @@ func (c *runCmd) run(ctx context.Context, stop <-chan struct{}) error {
 	worst, usable := ts.code(), 0
 	var jobs []*job
 	for _, cfg := range ts.cfgs {
-		j := &job{cfg: cfg, reset: c.reset, fp: fingerprint(cfg), kick: make(chan struct{}, 1)}
+		j := &job{cfg: cfg, reset: c.reset, fp: fingerprint(cfg), kick: make(chan struct{}, 1), since: c.p.Now(),
+			retired: make(chan struct{})}
 		jobs = append(jobs, j)
 		if err := c.open(ctx, j); err != nil {
 			worst = max(worst, exitCode(err))
@@ -276,6 +285,11 @@ func (c *runCmd) passHeld(ctx context.Context, stop <-chan struct{}, j *job) {
 		return
 	}
 	if err := c.open(ctx, j); err != nil {
+		// A pass that cannot open the state is a fatal one, for /readyz
+		// as for once's exit status.
+		if c.fleet != nil {
+			c.fleet.passed(j.cfg.Tenant, c.p.Now(), err)
+		}
 		fmt.Fprintln(c.p.Stdout, summaryLine(engine.Summary{Tenant: j.cfg.Tenant}, err))
 		return
 	}

@@ -295,38 +295,26 @@ func serveUntil(ctx context.Context, stop <-chan struct{}, ln net.Listener, h ht
 // with a temporary directory for the state of the tenants that use it.
 type localSandbox struct {
 	*sandbox.Server
-	srv  *http.Server
-	addr string
-	dir  string
+	local *sandbox.Local
 }
 
 // serveLocal serves sb on a loopback port until Close.
 func serveLocal(sb *sandbox.Server) (*localSandbox, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	l, err := sandbox.ServeLocal(sb, "syncworker-")
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "syncworker-")
-	if err != nil {
-		ln.Close()
-		return nil, err
-	}
-	srv := &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln)
-	return &localSandbox{Server: sb, srv: srv, addr: ln.Addr().String(), dir: dir}, nil
+	return &localSandbox{Server: sb, local: l}, nil
 }
 
 // Close stops serving and removes the state directory.
-func (l *localSandbox) Close() {
-	l.srv.Close()
-	os.RemoveAll(l.dir)
-}
+func (l *localSandbox) Close() { l.local.Close() }
 
 // tenant is the configuration of a tenant named name against l, with
 // extra YAML appended. The sandbox runs in this process: there are no rate
 // ceilings to respect.
 func (l *localSandbox) tenant(name, extra string) (*config.Config, error) {
-	cfg, err := sandboxTenant(name, l.addr, l.dir, l.ChatConfig("http://"+l.addr), extra)
+	cfg, err := sandboxTenant(name, l.local.Addr, l.local.Dir, l.ChatConfig("http://"+l.local.Addr), extra)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -94,6 +95,13 @@ func TestRun_LockedStateInMetrics(t *testing.T) {
 	}
 	if got := m["syncworker_state_locked_total"].sum(map[string]string{"tenant": "good"}); got != 0 {
 		t.Errorf("state_locked_total{good} = %v, want 0", got)
+	}
+	// A tenant that cannot be synced makes the worker not ready, saying
+	// why, at once rather than after two of its schedules.
+	code, body := get(t, addr, "/readyz")
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, "tenant held: ") ||
+		!strings.Contains(body, "in use by another syncworker process") || strings.Contains(body, "tenant good") {
+		t.Errorf("/readyz: %d %q", code, body)
 	}
 	if code := stop(); code != exitOK {
 		t.Errorf("run exited %d", code)

@@ -12,8 +12,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"runtime"
@@ -213,7 +211,7 @@ func joinNotes(notes ...string) string {
 type env struct {
 	o   *Options
 	sb  *sandbox.Server
-	srv *local
+	srv *sandbox.Local
 	t   Tenant
 	cfg *config.Config
 }
@@ -227,11 +225,11 @@ func (o *Options) newEnv(ctx context.Context, sessions int, latency time.Duratio
 		return nil, err
 	}
 	sb.SetFaults(sandbox.Everywhere(sandbox.Fault{Latency: latency}))
-	srv, err := serve(sb)
+	srv, err := sandbox.ServeLocal(sb, "syncworker-bench-")
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := o.Config("bench", srv.addr, srv.dir, sb.ChatConfig("http://"+srv.addr),
+	cfg, err := o.Config("bench", srv.Addr, srv.Dir, sb.ChatConfig("http://"+srv.Addr),
 		fmt.Sprintf("sync:\n  concurrency: %d\n  pass_timeout: 1h\n", concurrency))
 	if err != nil {
 		srv.Close()
@@ -388,12 +386,12 @@ func (o *Options) rateCheck(ctx context.Context) (*Rate, error) {
 	if _, err := sb.Generate(sandbox.GenOptions{Sessions: 60, MessagesPerSession: o.Messages, Agents: 20, Seed: 7, EndedShare: -1}); err != nil {
 		return nil, err
 	}
-	srv, err := serve(sb)
+	srv, err := sandbox.ServeLocal(sb, "syncworker-bench-")
 	if err != nil {
 		return nil, err
 	}
 	defer srv.Close()
-	cfg, err := o.Config("rate", srv.addr, srv.dir, sb.ChatConfig("http://"+srv.addr), fmt.Sprintf("sync:\n  concurrency: %d\n", o.Concurrency))
+	cfg, err := o.Config("rate", srv.Addr, srv.Dir, sb.ChatConfig("http://"+srv.Addr), fmt.Sprintf("sync:\n  concurrency: %d\n", o.Concurrency))
 	if err != nil {
 		return nil, err
 	}
@@ -430,35 +428,6 @@ func maxInWindow(ts []time.Time, d time.Duration) int {
 		best = max(best, hi-lo+1)
 	}
 	return best
-}
-
-// local is a sandbox served on a loopback port, with a temporary directory
-// for the state of the tenants that use it.
-type local struct {
-	srv  *http.Server
-	addr string
-	dir  string
-}
-
-func serve(h http.Handler) (*local, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	dir, err := os.MkdirTemp("", "syncworker-bench-")
-	if err != nil {
-		ln.Close()
-		return nil, err
-	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln)
-	return &local{srv: srv, addr: ln.Addr().String(), dir: dir}, nil
-}
-
-// Close stops serving and removes the state directory.
-func (l *local) Close() {
-	l.srv.Close()
-	os.RemoveAll(l.dir)
 }
 
 // sandboxAddr reads the address from the sandbox command's first line,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/syncworker/syncworker/internal/esm"
@@ -32,32 +33,45 @@ func (e *Engine) Backfill(ctx context.Context, stop <-chan struct{}, since, unti
 	e.people.beginPass()
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(e.cfg.Sync.Concurrency)
-	// A session updated while the listing pages on shows up again on a
-	// later page; it is handled once.
-	seen := map[string]bool{}
-	err = lister.ListSessions(gctx, since, until, func(s source.Listed) error {
-		if stopped(stop) {
-			return errStopped
+	// The listing runs ahead of the writes, on its own: were it to hand
+	// each session straight to a worker, it would wait at the
+	// concurrency limit, and the sessions found so far (what progress and
+	// its ETA measure against) would only ever be a few more than those
+	// handled.
+	q := newBackfillQueue()
+	lctx, cancelList := context.WithCancel(gctx)
+	defer cancelList()
+	go func() { q.finish(e.listBackfill(lctx, lister, stop, since, until, q)) }()
+	for {
+		id, ok := q.next(gctx, stop)
+		if !ok {
+			break
 		}
-		if seen[s.ID] || !until.IsZero() && !s.StartedAt.Before(until) {
-			return nil
-		}
-		seen[s.ID] = true
-		e.progress.Found()
 		g.Go(func() error {
+			// g.Go waited for a free worker: stop may have come meanwhile.
+			if stopped(stop) {
+				q.unstarted.Add(1)
+				return nil
+			}
 			defer e.progress.Done()
-			o, err := e.backfillSession(gctx, s.ID)
+			o, err := e.backfillSession(gctx, id)
 			return e.counted(t, o, err)
 		})
-		return nil
-	})
-	e.progress.Listed()
+	}
+	if stopped(stop) {
+		cancelList() // a page request in flight need not finish
+	}
+	<-q.done
+	err = q.err
 	werr := g.Wait()
+	if stopped(stop) && (q.left() > 0 || err != nil && gctx.Err() == nil) {
+		err = errStopped
+	}
 	switch {
 	case werr != nil:
 		err = fatal(werr)
 	case errors.Is(err, errStopped):
-		e.log.Warn("backfill interrupted before it listed every session; run it again to finish")
+		e.log.Warn("backfill interrupted before it handled every session; run it again to finish", "left", q.left())
 		t.Interrupted = true
 		err = nil
 	case err != nil:
@@ -69,6 +83,103 @@ func (e *Engine) Backfill(ctx context.Context, stop <-chan struct{}, since, unti
 }
 
 // formatBound is a backfill's upper bound for the log: "none" when zero.
+// listBackfill lists the sessions a backfill handles into q: those
+// updated since since that started before until, each once.
+func (e *Engine) listBackfill(ctx context.Context, lister source.Lister, stop <-chan struct{}, since, until time.Time, q *backfillQueue) error {
+	defer e.progress.Listed()
+	// A session updated while the listing pages on shows up again on a
+	// later page; it is handled once.
+	seen := map[string]bool{}
+	return lister.ListSessions(ctx, since, until, func(s source.Listed) error {
+		if stopped(stop) {
+			return errStopped
+		}
+		if seen[s.ID] || !until.IsZero() && !s.StartedAt.Before(until) {
+			return nil
+		}
+		seen[s.ID] = true
+		e.progress.Found()
+		q.push(s.ID)
+		return nil
+	})
+}
+
+// backfillQueue holds the sessions the listing found that no worker has
+// taken yet: ids only, so that a listing far ahead costs little.
+type backfillQueue struct {
+	mu    sync.Mutex
+	ids   []string
+	ended bool
+	// unstarted counts sessions taken but not started: stop came first.
+	unstarted atomic.Int64
+	// err is the listing's error, once done is closed.
+	err  error
+	wake chan struct{}
+	done chan struct{}
+}
+
+func newBackfillQueue() *backfillQueue {
+	return &backfillQueue{wake: make(chan struct{}, 1), done: make(chan struct{})}
+}
+
+func (q *backfillQueue) push(id string) {
+	q.mu.Lock()
+	q.ids = append(q.ids, id)
+	q.mu.Unlock()
+	q.signal()
+}
+
+// finish records the end of the listing and its error.
+func (q *backfillQueue) finish(err error) {
+	q.mu.Lock()
+	q.ended, q.err = true, err
+	q.mu.Unlock()
+	close(q.done)
+	q.signal()
+}
+
+func (q *backfillQueue) signal() {
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+// next returns the next session to handle, waiting for the listing; false
+// once the listing ended and every session was taken, or when stop is
+// closed or ctx ends.
+func (q *backfillQueue) next(ctx context.Context, stop <-chan struct{}) (string, bool) {
+	for {
+		if stopped(stop) || ctx.Err() != nil {
+			return "", false
+		}
+		q.mu.Lock()
+		if len(q.ids) > 0 {
+			id := q.ids[0]
+			q.ids = q.ids[1:]
+			q.mu.Unlock()
+			return id, true
+		}
+		ended := q.ended
+		q.mu.Unlock()
+		if ended {
+			return "", false
+		}
+		select {
+		case <-q.wake:
+		case <-stop:
+		case <-ctx.Done():
+		}
+	}
+}
+
+// left is how many found sessions were not handled.
+func (q *backfillQueue) left() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.ids) + int(q.unstarted.Load())
+}
+
 func formatBound(t time.Time) string {
 	if t.IsZero() {
 		return "none"

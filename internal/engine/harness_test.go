@@ -46,6 +46,8 @@ type harness struct {
 	eng   *engine.Engine
 	logs  *syncBuffer
 	hooks engine.Hooks
+	// progress, when set, is told how a backfill advances.
+	progress engine.Progress
 	// stamp is the engine's CredentialsStamp.
 	stamp string
 	// mem, when set, is the chat source instead of the sandbox's
@@ -164,7 +166,7 @@ func (h *harness) open() {
 		src = h.mem
 	}
 	h.eng = engine.New(h.cfg, engine.Options{Source: src, ESM: esmc, Store: store, Logger: logger, Now: h.clock, Hooks: h.hooks,
-		CredentialsStamp: h.stamp})
+		Progress: h.progress, CredentialsStamp: h.stamp})
 }
 
 // reopen closes the state and opens it again with a new engine.

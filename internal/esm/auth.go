@@ -102,7 +102,7 @@ func (c *Client) logIn(ctx context.Context) (session, error) {
 	}
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-		return session{}, ErrLoginRefused
+		return session{}, httpclient.StatusError(resp.StatusCode, ErrLoginRefused)
 	case resp.StatusCode/100 != 2:
 		return session{}, c.scrubError(errorFromResponse(resp.StatusCode, resp.Header, resp.Body, c.now()))
 	}

@@ -209,6 +209,10 @@ func TestClient_Login_After401(t *testing.T) {
 		if !errors.Is(err, ErrLoginRefused) {
 			t.Fatalf("err = %v, want ErrLoginRefused", err)
 		}
+		// The one format of an error answer: <operation>: <status>: <message>.
+		if !strings.Contains(err.Error(), ": 401 Unauthorized: login refused") {
+			t.Errorf("err = %v, want the status before the refusal", err)
+		}
 		if n := sb.Count(sandbox.RouteLogin); n != 1 {
 			t.Errorf("logins = %d, want 1 (a refusal is not retried)", n)
 		}

@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/syncworker/syncworker/internal/httpclient"
 )
 
 // wirePage is Efecte's RESTPaginatedDataCardsInfo.
@@ -238,7 +240,7 @@ func forbidden(err error) error {
 func notFound(err, sentinel error) error {
 	var apiErr *APIError
 	if errors.As(err, &apiErr) && apiErr.Status == http.StatusNotFound {
-		return sentinel
+		return httpclient.StatusError(apiErr.Status, sentinel)
 	}
 	return err
 }

@@ -275,7 +275,7 @@ func TestClient_GetCard(t *testing.T) {
 	})
 	t.Run("ErrCardNotFound", func(t *testing.T) {
 		_, err := s.client(t).GetCard(context.Background(), "rest_example_model", "404")
-		if !errors.Is(err, ErrCardNotFound) || err.Error() != "esm get rest_example_model card 404: card not found" {
+		if !errors.Is(err, ErrCardNotFound) || err.Error() != "esm get rest_example_model card 404: 404 Not Found: card not found" {
 			t.Fatalf("err = %v", err)
 		}
 	})

@@ -74,3 +74,10 @@ func StatusMessage(code int, details ...string) string {
 	}
 	return s
 }
+
+// StatusError is kind, an error callers branch on (a not-found, a refused
+// login), with the status that meant it in front, so that it reads like
+// every other error answer: "<code> <reason>: <kind>".
+func StatusError(code int, kind error) error {
+	return fmt.Errorf("%s: %w", StatusMessage(code), kind)
+}

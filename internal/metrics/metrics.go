@@ -187,6 +187,20 @@ func (m *Metrics) RateWait(tenant, api string, d time.Duration) {
 	m.rateWaitSecs.WithLabelValues(tenant, api).Add(d.Seconds())
 }
 
+// Forget drops every series of tenant. run calls it for a tenant a reload
+// removed: its last values would otherwise stay exported for ever, and the
+// alerts on their age (no successful pass, failing sessions, a locked
+// state) would fire for a tenant that is no longer there.
+func (m *Metrics) Forget(tenant string) {
+	l := prometheus.Labels{"tenant": tenant}
+	for _, v := range []interface {
+		DeletePartialMatch(prometheus.Labels) int
+	}{m.passes, m.passDuration, m.sessions, m.tracked, m.lastSuccess, m.lastPass, m.stateHeld, m.stateLocked,
+		m.requests, m.latency, m.retries, m.rateWaits, m.rateWaitSecs, m.people} {
+		v.DeletePartialMatch(l)
+	}
+}
+
 // WriteFile writes the metrics to path in the text format node_exporter's
 // text-file collector reads, atomically: a temporary file in the same
 // directory, renamed over path, so that a scrape never sees half a file.

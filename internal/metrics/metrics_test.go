@@ -53,3 +53,45 @@ func TestWriteFile_ParsesAndIsAtomic(t *testing.T) {
 		}
 	}
 }
+
+// TestForget: every series of a forgotten tenant goes, the other tenants'
+// stay.
+func TestForget(t *testing.T) {
+	m := New(false)
+	for _, tenant := range []string{"acme", "beta"} {
+		m.ObservePass(Pass{Tenant: tenant, Kind: "sync", Result: "ok", Duration: time.Second, Finished: time.Unix(1700000000, 0)})
+		m.LastSuccess(tenant, time.Unix(1700000000, 0))
+		m.Tracked(tenant, 1, 0, 1, 0)
+		m.StateUnavailable(tenant, "locked", true)
+		m.StateLocked(tenant)
+		m.Attempt(tenant, "esm", "PATCH", 503, time.Millisecond, true)
+		m.RateWait(tenant, "chat", time.Millisecond)
+		m.PeopleCache(tenant, false)
+	}
+	m.Forget("beta")
+	mfs, err := m.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	families := 0
+	for _, mf := range mfs {
+		acme := 0
+		for _, s := range mf.GetMetric() {
+			for _, l := range s.GetLabel() {
+				if l.GetName() == "tenant" && l.GetValue() == "beta" {
+					t.Errorf("%s still has a series of beta", mf.GetName())
+				}
+				if l.GetName() == "tenant" && l.GetValue() == "acme" {
+					acme++
+				}
+			}
+		}
+		if acme == 0 {
+			t.Errorf("%s lost acme's series", mf.GetName())
+		}
+		families++
+	}
+	if families != 14 {
+		t.Errorf("%d families gathered, want the 14 syncworker_ ones", families)
+	}
+}

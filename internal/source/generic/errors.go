@@ -69,9 +69,9 @@ func rateLimitMessage(after time.Duration) string {
 func (c *Client) statusError(resp *httpclient.Response, notFound error) error {
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized:
-		return ErrUnauthorized
+		return httpclient.StatusError(resp.StatusCode, ErrUnauthorized)
 	case resp.StatusCode == http.StatusNotFound && notFound != nil:
-		return notFound
+		return httpclient.StatusError(resp.StatusCode, notFound)
 	case resp.StatusCode == http.StatusTooManyRequests:
 		after, _ := httpclient.RetryAfter(resp.Header, c.now())
 		return &RateLimitError{RetryAfter: after}

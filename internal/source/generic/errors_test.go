@@ -40,6 +40,10 @@ func TestClient_HTTPErrors(t *testing.T) {
 	}{
 		{"Unauthorized", reply(401, `{"error":"bad token"}`), 1, func(t *testing.T, err error) {
 			checkErr(t, err, generic.ErrUnauthorized)
+			checkErr(t, err, ": 401 Unauthorized: ")
+		}},
+		{"NotFound", reply(404, `{"error":"no such session"}`), 1, func(t *testing.T, err error) {
+			checkErr(t, err, ": 404 Not Found")
 		}},
 		{"RateLimited", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Retry-After", "7")

@@ -65,7 +65,7 @@ func (c *Client) statusError(resp *httpclient.Response, notFound error) error {
 	case resp.StatusCode == http.StatusUnauthorized:
 		return fmt.Errorf("%w: %s", source.ErrUnauthorized, c.describe(resp))
 	case resp.StatusCode == http.StatusNotFound && notFound != nil:
-		return notFound
+		return httpclient.StatusError(resp.StatusCode, notFound)
 	case resp.StatusCode == http.StatusTooManyRequests:
 		after, _ := httpclient.RetryAfter(resp.Header, c.now())
 		return &RateLimitError{RetryAfter: after}

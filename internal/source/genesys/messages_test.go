@@ -3,6 +3,7 @@ package genesys_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -113,6 +114,9 @@ func TestMessages_SessionNotFound(t *testing.T) {
 	_, _, err := f.c.Messages(context.Background(), "11111111-2222-5333-8444-555555555555", "")
 	if !errors.Is(err, source.ErrNotFound) {
 		t.Errorf("err = %v, want source.ErrNotFound", err)
+	}
+	if err != nil && !strings.Contains(err.Error(), ": 404 Not Found") {
+		t.Errorf("err = %v, want the status in it", err)
 	}
 }
 

@@ -62,7 +62,7 @@ func (c *Client) statusError(resp *httpclient.Response, notFound error) error {
 	case resp.StatusCode == http.StatusUnauthorized:
 		return errUnauthorized
 	case resp.StatusCode == http.StatusNotFound && notFound != nil:
-		return notFound
+		return httpclient.StatusError(resp.StatusCode, notFound)
 	case resp.StatusCode == http.StatusTooManyRequests:
 		after, _ := httpclient.RetryAfter(resp.Header, c.now())
 		return &RateLimitError{RetryAfter: after}

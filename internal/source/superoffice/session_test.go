@@ -210,7 +210,7 @@ func TestSession_BadInput(t *testing.T) {
 		kind           error
 		says           []string
 	}{
-		{"not found", "220", "", source.ErrNotFound, []string{"220", "404"}},
+		{"not found", "220", "", source.ErrNotFound, []string{"220", ": 404 Not Found"}},
 		{"not an id", "ws-1", "", source.ErrNotFound, []string{`"ws-1"`, "ChatSessionId"}},
 		{"status missing", "220", so(220, map[string]any{"Status": nil}), source.ErrInvalid, []string{"220", "Status missing"}},
 		{"status an object", "220", so(220, map[string]any{"Status": map[string]any{}}), source.ErrInvalid, []string{"220", "Status"}},
