@@ -26,7 +26,7 @@ func acquireLock(path string) (*os.File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("state %s: lock: %w", path, err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if err := flockSoon(f); err != nil {
 		defer f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
 			return nil, lockedError(path, readHolder(f))
@@ -39,6 +39,26 @@ func acquireLock(path string) (*os.File, error) {
 		f.WriteAt([]byte(holder(time.Now())), 0)
 	}
 	return f, nil
+}
+
+// lockPatience is how long acquireLock keeps trying a lock that is held.
+// A lock released a moment ago can still be held by a child process that
+// another goroutine is starting: between fork and exec the child holds a
+// copy of every descriptor, the lock's included. Past this, the holder is
+// taken to be a real one.
+const lockPatience = 250 * time.Millisecond
+
+// flockSoon takes an exclusive lock on f, trying again for lockPatience
+// while another holds it.
+func flockSoon(f *os.File) error {
+	deadline := time.Now().Add(lockPatience)
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if !errors.Is(err, syscall.EWOULDBLOCK) || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // holder describes this process for its lock file: the pid, the host and

@@ -601,3 +601,23 @@ func TestProbe(t *testing.T) {
 		t.Errorf("Probe below a file: %v", err)
 	}
 }
+
+// A lock released a moment after Open tries it is taken, not refused: the
+// release can lag (a child process forked elsewhere in the worker holds a
+// copy of the descriptor until it execs).
+func TestOpen_WaitsBrieflyForAReleasedLock(t *testing.T) {
+	t.Parallel()
+	first := open(t)
+	released := make(chan struct{})
+	go func() {
+		time.Sleep(50 * time.Millisecond) // the lag being tolerated, not synchronisation
+		first.Close()
+		close(released)
+	}()
+	second, err := Open(first.Path())
+	if err != nil {
+		t.Fatalf("Open while the lock was being released: %v", err)
+	}
+	second.Close()
+	<-released
+}
