@@ -31,7 +31,6 @@ func TestServeLocal(t *testing.T) {
 	if _, err := os.Stat(l.Dir); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("state directory left behind: %v", err)
 	}
-	if _, err := client.Get("http://" + l.Addr + "/"); err == nil {
-		t.Error("still serving after Close")
-	}
+	// Whether the port still answers is not checked: a parallel test may
+	// already have been given it.
 }
