@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -157,5 +158,38 @@ func TestPass_CCAITranscriptWait(t *testing.T) {
 	path := filepath.Join(h.cfg.Chat.CCAI.TranscriptsDir, h.sb.CCAI().ChatID(c.Session.ID)+".json")
 	if _, err := os.Stat(path); err != nil {
 		t.Errorf("late transcript not dropped: %v", err)
+	}
+}
+
+// TestBackfill_CCAIFromTranscripts: CCAI Platform lists no chats by time;
+// backfill finds them by the transcripts in the export storage, creates
+// each chat's card once and writes it whole, closed.
+func TestBackfill_CCAIFromTranscripts(t *testing.T) {
+	t.Parallel()
+	h := newCCAIHarness(t, "")
+	if _, err := h.sb.Generate(sandbox.GenOptions{Sessions: 8, MessagesPerSession: 4, Agents: 2, Seed: 5,
+		Start: epoch.Add(-48 * time.Hour), Span: 24 * time.Hour, NoCards: true, EndedShare: 1}); err != nil {
+		t.Fatal(err)
+	}
+	files, err := filepath.Glob(filepath.Join(h.cfg.Chat.CCAI.TranscriptsDir, "*.json"))
+	if err != nil || len(files) != 8 {
+		t.Fatalf("%d transcripts in the export storage (%v), want 8", len(files), err)
+	}
+	for range 2 {
+		s, err := h.eng.Backfill(context.Background(), nil, epoch.Add(-72*time.Hour), time.Time{})
+		if err != nil || s.Failed != 0 {
+			t.Fatalf("backfill: %s, %v\n%s", s, err, h.logs)
+		}
+	}
+	if got := h.count(sandbox.RouteCreateCard); got != 8 {
+		t.Errorf("%d cards created over two backfills, want 8", got)
+	}
+	a := h.cfg.ESM.Attributes
+	for _, id := range h.sb.SessionIDs() {
+		c := h.card(id) // fails on a duplicate
+		if c.Text(a.Active) != "No" || !c.Has(a.ChatLog) || c.Text(a.MessageCount) == "" {
+			t.Errorf("%s: active %q, chat log set %v, message_count %q; want a closed card with its log",
+				id, c.Text(a.Active), c.Has(a.ChatLog), c.Text(a.MessageCount))
+		}
 	}
 }
