@@ -35,6 +35,9 @@ func (c *statusCmd) run(ctx context.Context, _ <-chan struct{}) error {
 	if c.format != "text" && c.format != "json" {
 		return withCode(exitConfig, fmt.Errorf("-format %q: want text or json", c.format))
 	}
+	if c.runs < 0 {
+		return withCode(exitConfig, fmt.Errorf("-runs %d: want 0 or more", c.runs))
+	}
 	// The JSON document is the whole of stdout: unusable files are in it
 	// as tenants with an error, not on lines of their own.
 	var brokenOut io.Writer

@@ -9,7 +9,6 @@ import (
 	"context"
 	"embed"
 	"html/template"
-	"io/fs"
 	"net/http"
 	"sort"
 	"strings"
@@ -65,8 +64,11 @@ func New(src Source, o Options) *Server {
 		o.Now = time.Now
 	}
 	s := &Server{src: src, mux: http.NewServeMux(), opts: o}
-	static, _ := fs.Sub(assets, "assets")
-	s.mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	// Only the stylesheet is served: not a listing of the assets, nor the
+	// page's template.
+	s.mux.HandleFunc("GET /static/style.css", func(w http.ResponseWriter, r *http.Request) {
+		http.ServeFileFS(w, r, assets, "assets/style.css")
+	})
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { text(w, http.StatusOK, "ok\n") })
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.mux.HandleFunc("GET /{$}", s.index)

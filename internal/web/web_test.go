@@ -85,6 +85,12 @@ func TestServer_Page(t *testing.T) {
 	if resp, _ := get(t, s, "/metrics"); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("/metrics without metrics: %d", resp.StatusCode)
 	}
+	// No listing of the assets, and not the page's template.
+	for _, path := range []string{"/static/", "/static/page.html"} {
+		if resp, _ := get(t, s, path); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("%s: %d, want 404", path, resp.StatusCode)
+		}
+	}
 }
 
 func TestServer_Health(t *testing.T) {
