@@ -137,6 +137,9 @@ func defaultBlocks() (SuperOfficeConfig, GenesysConfig, CCAIConfig) {
 type platformBlock interface {
 	// usesToken reports whether the platform signs in with chat.token.
 	usesToken() bool
+	// credentialKeys names the keys whose values the platform checks when
+	// it signs the worker in.
+	credentialKeys() []string
 	// defaults fills the defaults that depend on other keys; set reports
 	// whether the file gave a chat key a value.
 	defaults(chat *ChatConfig, set func(key string) bool)
@@ -179,7 +182,12 @@ func (c *ChatConfig) readFiles(v *validator) {
 	}
 }
 
-func (s *SuperOfficeConfig) usesToken() bool                         { return true }
+func (s *SuperOfficeConfig) usesToken() bool { return true }
+
+func (s *SuperOfficeConfig) credentialKeys() []string {
+	return []string{"chat.token", "chat.app_token"}
+}
+
 func (s *SuperOfficeConfig) defaults(*ChatConfig, func(string) bool) {}
 
 func (s *SuperOfficeConfig) validate(v *validator) {
@@ -214,6 +222,10 @@ func (s *SuperOfficeConfig) secrets() []slog.Attr {
 }
 
 func (g *GenesysConfig) usesToken() bool { return false }
+
+func (g *GenesysConfig) credentialKeys() []string {
+	return []string{"chat.client_id", "chat.client_secret"}
+}
 
 func (g *GenesysConfig) defaults(chat *ChatConfig, set func(string) bool) {
 	if !set("max_rps") {
@@ -297,6 +309,8 @@ func (g *GenesysConfig) secrets() []slog.Attr {
 }
 
 func (c *CCAIConfig) usesToken() bool { return true }
+
+func (c *CCAIConfig) credentialKeys() []string { return []string{"chat.token"} }
 
 func (c *CCAIConfig) defaults(chat *ChatConfig, set func(string) bool) {
 	if !set("max_rps") {
@@ -384,11 +398,8 @@ func indexKey(key string, i int) string {
 // it signs the worker in: what an operator should look at when it refuses
 // them.
 func (c *ChatConfig) CredentialKeys() []string {
-	switch c.Platform {
-	case PlatformSuperOffice:
-		return []string{"chat.token", "chat.app_token"}
-	case PlatformGenesys:
-		return []string{"chat.client_id", "chat.client_secret"}
+	if b := c.block(); b != nil {
+		return b.credentialKeys()
 	}
 	return []string{"chat.token"}
 }
