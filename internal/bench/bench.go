@@ -209,7 +209,6 @@ func joinNotes(notes ...string) string {
 // env is a sandbox served on loopback, a state directory and an opened
 // tenant for one series of passes.
 type env struct {
-	o   *Options
 	sb  *sandbox.Server
 	srv *sandbox.Local
 	t   Tenant
@@ -219,35 +218,43 @@ type env struct {
 func (o *Options) newEnv(ctx context.Context, sessions int, latency time.Duration, concurrency int, fullScan bool) (*env, error) {
 	so := o.Sandbox
 	so.Platform, so.RequestLogSize = o.Platform, -1
-	sb := sandbox.New(so)
-	if _, err := sb.Generate(sandbox.GenOptions{Sessions: sessions, MessagesPerSession: o.Messages, Agents: o.Agents,
-		Seed: 42, EndedShare: -1}); err != nil {
+	e := &env{sb: sandbox.New(so)}
+	if err := e.open(ctx, o, sessions, latency, concurrency, fullScan); err != nil {
+		e.close()
 		return nil, err
 	}
-	sb.SetFaults(sandbox.Everywhere(sandbox.Fault{Latency: latency}))
-	srv, err := sandbox.ServeLocal(sb, "syncworker-bench-")
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := o.Config("bench", srv.Addr, srv.Dir, sb.ChatConfig("http://"+srv.Addr),
-		fmt.Sprintf("sync:\n  concurrency: %d\n  pass_timeout: 1h\n", concurrency))
-	if err != nil {
-		srv.Close()
-		return nil, err
-	}
-	// No rate ceilings: the lower bound assumes none.
-	cfg.Chat.MaxRPS, cfg.ESM.MaxRPS = 0, 0
-	t, err := o.Open(ctx, cfg, fullScan)
-	if err != nil {
-		srv.Close()
-		return nil, err
-	}
-	return &env{o: o, sb: sb, srv: srv, t: t, cfg: cfg}, nil
+	return e, nil
 }
 
+func (e *env) open(ctx context.Context, o *Options, sessions int, latency time.Duration, concurrency int, fullScan bool) error {
+	if _, err := e.sb.Generate(sandbox.GenOptions{Sessions: sessions, MessagesPerSession: o.Messages, Agents: o.Agents,
+		Seed: 42, EndedShare: -1}); err != nil {
+		return err
+	}
+	e.sb.SetFaults(sandbox.Everywhere(sandbox.Fault{Latency: latency}))
+	var err error
+	if e.srv, err = sandbox.ServeLocal(e.sb, "syncworker-bench-"); err != nil {
+		return err
+	}
+	e.cfg, err = o.Config("bench", e.srv.Addr, e.srv.Dir, e.sb.ChatConfig("http://"+e.srv.Addr),
+		fmt.Sprintf("sync:\n  concurrency: %d\n  pass_timeout: 1h\n", concurrency))
+	if err != nil {
+		return err
+	}
+	// No rate ceilings: the lower bound assumes none.
+	e.cfg.Chat.MaxRPS, e.cfg.ESM.MaxRPS = 0, 0
+	e.t, err = o.Open(ctx, e.cfg, fullScan)
+	return err
+}
+
+// close releases what open got, however far it got.
 func (e *env) close() {
-	e.t.Close()
-	e.srv.Close()
+	if e.t != nil {
+		e.t.Close()
+	}
+	if e.srv != nil {
+		e.srv.Close()
+	}
 	e.sb.Close()
 }
 
