@@ -36,18 +36,9 @@ type ChurnOptions struct {
 }
 
 func (o ChurnOptions) withDefaults() ChurnOptions {
-	count := func(v, def int) int {
-		switch {
-		case v < 0:
-			return 0
-		case v == 0:
-			return def
-		}
-		return v
-	}
-	o.Talks, o.Ends, o.Opens = count(o.Talks, 3), count(o.Ends, 1), count(o.Opens, 1)
-	o.MessagesPerSession = max(count(o.MessagesPerSession, 4), 2)
-	o.Agents = count(o.Agents, 5)
+	o.Talks, o.Ends, o.Opens = orDefault(o.Talks, 3), orDefault(o.Ends, 1), orDefault(o.Opens, 1)
+	o.MessagesPerSession = max(orDefault(o.MessagesPerSession, 4), 2)
+	o.Agents = orDefault(o.Agents, 5)
 	if o.IDPrefix == "" {
 		o.IDPrefix = "churn-"
 	}

@@ -58,7 +58,9 @@ type GenSummary struct {
 	Cards    int
 }
 
-func share(v, def float64) float64 {
+// orDefault reads an option where zero asks for the default and a
+// negative value for none.
+func orDefault[T int | float64](v, def T) T {
 	switch {
 	case v < 0:
 		return 0
@@ -86,11 +88,11 @@ func (g GenOptions) withDefaults(now time.Time) GenOptions {
 		g.Start = now.Add(-g.Span - time.Hour).Truncate(time.Minute)
 	}
 	g.Start = g.Start.UTC()
-	g.EndedShare = share(g.EndedShare, 0.6)
-	g.BotOnlyShare = share(g.BotOnlyShare, 0.1)
-	g.NeverConnectedShare = share(g.NeverConnectedShare, 0.1)
-	g.TransferShare = share(g.TransferShare, 0.2)
-	g.SecondChatShare = share(g.SecondChatShare, 0.05)
+	g.EndedShare = orDefault(g.EndedShare, 0.6)
+	g.BotOnlyShare = orDefault(g.BotOnlyShare, 0.1)
+	g.NeverConnectedShare = orDefault(g.NeverConnectedShare, 0.1)
+	g.TransferShare = orDefault(g.TransferShare, 0.2)
+	g.SecondChatShare = orDefault(g.SecondChatShare, 0.05)
 	if g.IDPrefix == "" {
 		g.IDPrefix = "ws-"
 	}
