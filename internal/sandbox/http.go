@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -21,24 +20,23 @@ func (s *Server) wrap(api API, route string, h http.Handler) http.Handler {
 		// body: a client that has read the answer always finds its request
 		// in the log. One that gets no answer is logged when the handler
 		// gives up.
-		var logged sync.Once
 		log := func(status int) {
-			logged.Do(func() {
-				s.stats.record(Request{
-					Start:    start,
-					Duration: time.Since(start),
-					API:      api,
-					Method:   r.Method,
-					Route:    route,
-					Path:     r.URL.Path,
-					Status:   status,
-					Fault:    d.kind,
-				})
+			s.stats.record(Request{
+				Start:    start,
+				Duration: time.Since(start),
+				API:      api,
+				Method:   r.Method,
+				Route:    route,
+				Path:     r.URL.Path,
+				Status:   status,
+				Fault:    d.kind,
 			})
 		}
 		sw := &statusWriter{ResponseWriter: w, onStatus: log}
 		s.serveWithFault(sw, r, api, h, d)
-		log(sw.status)
+		if sw.status == 0 {
+			log(0) // no answer: statusWriter never called log
+		}
 	})
 }
 
